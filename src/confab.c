@@ -1,0 +1,338 @@
+/* confab.c: the admin command. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "auth.h"
+#include "conf.h"
+#include "import.h"
+#include "ingest.h"
+#include "log.h"
+#include "secret.h"
+#include "store.h"
+
+static const char	*conf_path;
+static struct conf	*conf;
+
+static void
+usage(FILE *f)
+{
+	fprintf(f, "usage: confab [-c config] COMMAND [ARGS]\n"
+	    "commands:\n"
+	    "  check                          validate the configuration\n"
+	    "  import --source NAME FILE...   import WXR, Atom, RSS, WordPress JSON or Disqus\n"
+	    "  user add NAME                  add or change a local account (password on stdin)\n"
+	    "  user del NAME                  remove a local account\n"
+	    "  user list                      list local accounts\n"
+	    "options:\n"
+	    "  -c, --config FILE   configuration (default %s)\n"
+	    "  -h, --help          this text\n"
+	    "  -V, --version       the version\n", conf_default_path());
+}
+
+static void
+load_conf(void)
+{
+	char	err[512];
+
+	if ((conf = conf_load(conf_path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "confab: %s\n", err);
+		exit(1);
+	}
+	log_set_level(conf->log_level < LOG_LVL_WARN ? conf->log_level : LOG_LVL_WARN);
+}
+
+static struct store *
+open_store(void)
+{
+	struct store	*st;
+	char		 err[512];
+
+	if ((st = store_open(conf->store_path, conf->busy_timeout, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "confab: %s\n", err);
+		exit(1);
+	}
+	return st;
+}
+
+static int
+cmd_check(int argc, char **argv)
+{
+	load_conf();
+	printf("%s: configuration OK (%d source%s)\n", conf_path, conf->nsources,
+	    conf->nsources == 1 ? "" : "s");
+	return 0;
+}
+
+/* Progress: a bar on a TTY, plain lines otherwise. */
+struct progress {
+	struct importer	*im;
+	int		 tty;
+	long		 items;
+	double		 start, last;
+	long		 total_hint;
+	const char	*file;
+};
+
+static double
+now(void)
+{
+	struct timeval	tv;
+
+	gettimeofday(&tv, NULL);
+	return (double)tv.tv_sec + tv.tv_usec / 1e6;
+}
+
+static void
+progress_show(struct progress *p, int final)
+{
+	double	el = now() - p->start, rate = el > 0 ? p->items / el : 0;
+
+	if (p->tty) {
+		fprintf(stderr, "\r%s: %ld items, %.0f/s, %.1fs%s", p->file, p->items, rate, el,
+		    final ? "\n" : "   ");
+	} else if (final || now() - p->last >= 5)
+		fprintf(stderr, "%s: %ld items, %.0f items/s\n", p->file, p->items, rate);
+	p->last = now();
+}
+
+static int
+progress_cb(const struct item *it, void *arg)
+{
+	struct progress	*p = arg;
+
+	p->items++;
+	if ((p->items & 1023) == 0 && now() - p->last > (p->tty ? 0.2 : 5))
+		progress_show(p, 0);
+	return importer_item(it, p->im);
+}
+
+static int
+cmd_import(int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "source", required_argument, NULL, 's' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const struct conf_source	*src;
+	const struct import_stats	*stt;
+	struct store			*st;
+	struct importer			*im;
+	struct ingest_result		 res;
+	struct progress			 pr;
+	unsigned char			 key[SECRET_LEN];
+	const char			*source = NULL;
+	char				 err[512];
+	int				 ch, i, full = 0, rc = 1;
+	double				 t0 = now();
+	struct rusage			 ru;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "s:", opts, NULL)) != -1) {
+		if (ch == 's')
+			source = optarg;
+		else {
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (source == NULL || optind >= argc) {
+		fprintf(stderr, "usage: confab import --source NAME FILE...\n");
+		return 2;
+	}
+	load_conf();
+	if ((src = conf_source_find(conf, source)) == NULL) {
+		fprintf(stderr, "confab: no [source %s] in %s\n", source, conf_path);
+		return 1;
+	}
+	st = open_store();
+	if (secret_load(conf->secret_file, key, err, sizeof(err)) == -1) {
+		fprintf(stderr, "confab: %s\n", err);
+		store_close(st);
+		return 1;
+	}
+	if (store_begin(st) == -1) {
+		fprintf(stderr, "confab: the store is busy\n");
+		store_close(st);
+		return 1;
+	}
+	im = importer_new(st, conf, src, key);
+	if (im == NULL)
+		goto fail;
+	memset(&pr, 0, sizeof(pr));
+	pr.im = im;
+	pr.tty = isatty(2);
+	for (i = optind; i < argc; i++) {
+		pr.file = argv[i];
+		pr.items = 0;
+		pr.start = pr.last = now();
+		memset(&res, 0, sizeof(res));
+		if (ingest_file(argv[i], progress_cb, &pr, &res) == -1) {
+			if (pr.tty)
+				fputc('\n', stderr);
+			fprintf(stderr, "confab: %s\nconfab: nothing imported\n", res.error);
+			goto fail;
+		}
+		progress_show(&pr, 1);
+		fprintf(stderr, "%s: %s, %ld items\n", argv[i], ingest_format_name(res.format),
+		    res.items);
+		full |= res.full;
+	}
+	if (full && importer_vanish(im) == -1)
+		goto fail;
+	if (importer_publish(im) == -1 || store_commit(st) == -1)
+		goto fail;
+	stt = importer_stats(im);
+	getrusage(RUSAGE_SELF, &ru);
+	printf("posts %ld, comments %ld: published %ld, unchanged %ld, superseded %ld, "
+	    "withdrawn %ld\n", stt->posts, stt->comments, stt->published, stt->unchanged,
+	    stt->superseded, stt->withdrawn);
+	for (i = 1; i <= ITEM_OTHER_TYPE; i++)
+		if (stt->skipped[i] > 0)
+			printf("skipped %ld: %s\n", stt->skipped[i], item_state_name(i));
+	if (stt->duplicates)
+		printf("skipped %ld: duplicate id\n", stt->duplicates);
+	if (stt->unknown_post)
+		printf("skipped %ld: comment of an unknown post\n", stt->unknown_post);
+	printf("%.2f s, %.0f items/s, peak RSS %ld MB\n", now() - t0,
+	    (stt->posts + stt->comments) / (now() - t0 > 0 ? now() - t0 : 1),
+	    ru.ru_maxrss / 1024);
+	rc = 0;
+	goto done;
+fail:
+	store_rollback(st);
+done:
+	importer_free(im);
+	store_close(st);
+	explicit_bzero(key, sizeof(key));
+	return rc;
+}
+
+static int
+print_user(const char *name, void *arg)
+{
+	printf("%s\n", name);
+	return 0;
+}
+
+static int
+cmd_user(int argc, char **argv)
+{
+	struct store	*st;
+	char		 pass[1024], *hash;
+	int		 rc = 1;
+
+	if (argc < 2 || (strcmp(argv[1], "list") && argc != 3)) {
+		fprintf(stderr, "usage: confab user add|del NAME, confab user list\n");
+		return 2;
+	}
+	load_conf();
+	st = open_store();
+	if (!strcmp(argv[1], "add")) {
+		struct termios	t, old;
+		int		tty = isatty(0);
+
+		if (strlen(argv[2]) == 0 || strlen(argv[2]) > 64 || strpbrk(argv[2], " \t:")) {
+			fprintf(stderr, "confab: bad user name\n");
+			goto done;
+		}
+		if (tty) {
+			fprintf(stderr, "password for %s: ", argv[2]);
+			tcgetattr(0, &old);
+			t = old;
+			t.c_lflag &= ~(tcflag_t)ECHO;
+			tcsetattr(0, TCSANOW, &t);
+		}
+		if (fgets(pass, sizeof(pass), stdin) == NULL)
+			pass[0] = '\0';
+		if (tty) {
+			tcsetattr(0, TCSANOW, &old);
+			fputc('\n', stderr);
+		}
+		pass[strcspn(pass, "\r\n")] = '\0';
+		if (pass[0] == '\0') {
+			fprintf(stderr, "confab: empty password\n");
+			goto done;
+		}
+		if ((hash = auth_hash(pass)) == NULL) {
+			fprintf(stderr, "confab: cannot hash the password\n");
+			goto done;
+		}
+		explicit_bzero(pass, sizeof(pass));
+		if (store_user_put(st, argv[2], hash) == 0) {
+			printf("user %s saved\n", argv[2]);
+			rc = 0;
+		}
+		free(hash);
+	} else if (!strcmp(argv[1], "del")) {
+		int r = store_user_del(st, argv[2]);
+		if (r == 1)
+			fprintf(stderr, "confab: no user %s\n", argv[2]);
+		rc = r == 0 ? 0 : 1;
+	} else if (!strcmp(argv[1], "list"))
+		rc = store_user_each(st, print_user, NULL) == 0 ? 0 : 1;
+	else {
+		fprintf(stderr, "usage: confab user add|del NAME, confab user list\n");
+		rc = 2;
+	}
+done:
+	store_close(st);
+	return rc;
+}
+
+int
+main(int argc, char *argv[])
+{
+	static const struct option	 opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
+		{ NULL, 0, NULL, 0 }
+	};
+	int	ch, rc;
+
+	log_init(LOG_LVL_WARN, "confab");
+	conf_path = conf_default_path();
+	while ((ch = getopt_long(argc, argv, "+c:hV", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'c':
+			conf_path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			printf("confab %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc == 0) {
+		usage(stderr);
+		return 2;
+	}
+	if (!strcmp(argv[0], "check"))
+		rc = cmd_check(argc, argv);
+	else if (!strcmp(argv[0], "import"))
+		rc = cmd_import(argc, argv);
+	else if (!strcmp(argv[0], "user"))
+		rc = cmd_user(argc, argv);
+	else {
+		fprintf(stderr, "confab: unknown command '%s'\n", argv[0]);
+		usage(stderr);
+		rc = 2;
+	}
+	conf_free(conf);
+	return rc;
+}

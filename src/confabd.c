@@ -1,0 +1,439 @@
+/* confabd.c: the daemon: config, store, listeners, signals, systemd, the loop. */
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/listener.h>
+#include <openssl/ssl.h>
+
+#include "conf.h"
+#include "log.h"
+#include "nntp.h"
+#include "sd.h"
+#include "secret.h"
+#include "store.h"
+#include "tls.h"
+
+struct listener {
+	struct listener		*next;
+	struct evconnlistener	*ev;
+	char			*addr;		/* as configured, or "fd:N" when inherited */
+	int			 tls;
+	int			 inherited;
+};
+
+static struct server	 srv;
+static struct listener	*listeners;
+static struct event	*wdog;
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: confabd [-dfnV] [-c config]\n"
+	    "  -c FILE  configuration file (default %s)\n"
+	    "  -f       stay in the foreground (systemd, tests)\n"
+	    "  -n       check the configuration and exit\n"
+	    "  -d       debug logging\n"
+	    "  -V       print the version and exit\n", conf_default_path());
+	exit(2);
+}
+
+static void
+accept_cb(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *sa, int salen,
+    void *arg)
+{
+	struct listener	*l = arg;
+
+	nntp_accept(&srv, fd, sa, (socklen_t)salen, l->tls);
+}
+
+static void
+accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	evconnlistener_enable(arg);
+}
+
+static void
+accept_error_cb(struct evconnlistener *ev, void *arg)
+{
+	int	e = EVUTIL_SOCKET_ERROR();
+
+	log_warn("accept: %s", evutil_socket_error_to_string(e));
+	if (e == EMFILE || e == ENFILE) {
+		/* Out of descriptors: pause accepting for a second. */
+		struct timeval	tv = { 1, 0 };
+
+		evconnlistener_disable(ev);
+		event_base_once(srv.base, -1, EV_TIMEOUT, accept_resume, ev, &tv);
+	}
+}
+
+static int
+parse_addr(const char *s, struct sockaddr_storage *ss, int *len)
+{
+	*len = sizeof(*ss);
+	memset(ss, 0, sizeof(*ss));
+	return evutil_parse_sockaddr_port(s, (struct sockaddr *)ss, len);
+}
+
+static struct listener *
+listener_open(const char *addr, int tls)
+{
+	struct sockaddr_storage	 ss;
+	struct listener		*l;
+	int			 len;
+
+	if (parse_addr(addr, &ss, &len) == -1) {
+		log_err("listen %s: bad address", addr);
+		return NULL;
+	}
+	l = xcalloc(1, sizeof(*l));
+	l->tls = tls;
+	l->addr = xstrdup(addr);
+	l->ev = evconnlistener_new_bind(srv.base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE |
+	    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC | (ss.ss_family == AF_INET6 ?
+	    LEV_OPT_BIND_IPV6ONLY : 0), 511, (struct sockaddr *)&ss, len);
+	if (l->ev == NULL) {
+		log_err("listen %s: %s", addr, strerror(errno));
+		free(l->addr);
+		free(l);
+		return NULL;
+	}
+	evconnlistener_set_error_cb(l->ev, accept_error_cb);
+	log_info("listening on %s%s", addr, tls ? " (TLS)" : "");
+	return l;
+}
+
+static void
+listener_free(struct listener *l)
+{
+	evconnlistener_free(l->ev);
+	free(l->addr);
+	free(l);
+}
+
+/* Open what the config asks for and is not open; close what it no longer has. */
+static int
+listeners_sync(const struct conf *c)
+{
+	struct listener	**lp, *l;
+	int		  i, t, found, ok = 0;
+
+	for (lp = &listeners; (l = *lp) != NULL;) {
+		found = l->inherited;
+		for (i = 0; !found && i < (l->tls ? c->nlisten_tls : c->nlisten); i++)
+			found = !strcmp(l->addr, l->tls ? c->listen_tls[i] : c->listen[i]);
+		if (!found) {
+			log_info("no longer listening on %s", l->addr);
+			*lp = l->next;
+			listener_free(l);
+		} else
+			lp = &l->next;
+	}
+	for (t = 0; t < 2; t++) {
+		int	  n = t ? c->nlisten_tls : c->nlisten;
+		char	**v = t ? (char **)c->listen_tls : (char **)c->listen;
+
+		for (i = 0; i < n; i++) {
+			for (found = 0, l = listeners; l && !found; l = l->next)
+				found = !l->inherited && l->tls == t && !strcmp(l->addr, v[i]);
+			if (found)
+				continue;
+			if ((l = listener_open(v[i], t)) == NULL) {
+				ok = -1;
+				continue;
+			}
+			l->next = listeners;
+			listeners = l;
+		}
+	}
+	return ok;
+}
+
+static int
+inherit_listeners(void)
+{
+	struct sysd_fd	 fds[SYSD_MAX_FDS];
+	struct listener	*l;
+	int		 n, i;
+
+	n = sysd_listen(fds, SYSD_MAX_FDS);
+	for (i = 0; i < n; i++) {
+		if (!strcmp(fds[i].name, "lmtp")) {
+			log_warn("fd %d (lmtp): LMTP is not available yet; ignored", fds[i].fd);
+			continue;
+		}
+		evutil_make_socket_nonblocking(fds[i].fd);
+		l = xcalloc(1, sizeof(*l));
+		l->tls = !strcmp(fds[i].name, "nntps");
+		l->inherited = 1;
+		xasprintf(&l->addr, "fd:%d(%s)", fds[i].fd, fds[i].name);
+		l->ev = evconnlistener_new(srv.base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE |
+		    LEV_OPT_CLOSE_ON_EXEC, -1, fds[i].fd);
+		if (l->ev == NULL)
+			fatal("socket activation: fd %d: %s", fds[i].fd, strerror(errno));
+		evconnlistener_set_error_cb(l->ev, accept_error_cb);
+		l->next = listeners;
+		listeners = l;
+		log_info("listening on inherited %s%s", l->addr, l->tls ? " (TLS)" : "");
+	}
+	return n;
+}
+
+/* Groups of the configured sources exist, with their description and policy. */
+static int
+groups_sync(struct store *st, const struct conf *c)
+{
+	long long	id;
+	int		i;
+
+	if (store_begin(st) == -1)
+		return -1;
+	for (i = 0; i < c->nsources; i++)
+		if (store_group_ensure(st, c->sources[i].group, c->sources[i].description,
+		    (int)c->sources[i].posting, &id) == -1) {
+			store_rollback(st);
+			return -1;
+		}
+	return store_commit(st);
+}
+
+static void
+status(void)
+{
+	struct listener	*l;
+	int		 n = 0;
+
+	for (l = listeners; l; l = l->next)
+		n++;
+	sysd_notify("STATUS=serving on %d listener%s", n, n == 1 ? "" : "s");
+}
+
+static void
+reload(void)
+{
+	char		 err[512];
+	struct conf	*c;
+	SSL_CTX		*tls = NULL;
+
+	sysd_notify("RELOADING=1");
+	log_info("reloading %s", srv.conf->path);
+	if ((c = conf_load(srv.conf->path, err, sizeof(err))) == NULL) {
+		log_err("reload: %s; keeping the old configuration", err);
+		goto done;
+	}
+	if (c->tls_cert != NULL && (tls = tls_server_ctx(c->tls_cert, c->tls_key, err,
+	    sizeof(err))) == NULL) {
+		log_err("reload: %s; keeping the old configuration", err);
+		conf_free(c);
+		goto done;
+	}
+	if (strcmp(c->store_path, srv.conf->store_path) != 0)
+		log_warn("reload: [store] path changes need a restart; still using %s",
+		    srv.conf->store_path);
+	conf_free(srv.conf);
+	srv.conf = c;
+	log_set_level(c->log_level);
+	if (srv.tls)
+		SSL_CTX_free(srv.tls);	/* live sessions keep their own reference */
+	srv.tls = tls;
+	if (listeners_sync(c) == -1)
+		log_err("reload: some listeners could not be opened");
+	if (groups_sync(srv.store, c) == -1)
+		log_err("reload: could not update groups");
+	log_info("reloaded");
+done:
+	sysd_notify("READY=1");
+	status();
+}
+
+static void
+stop_loop(struct server *s)
+{
+	event_base_loopexit(s->base, NULL);
+}
+
+static void
+signal_cb(evutil_socket_t sig, short ev, void *arg)
+{
+	struct listener	*l;
+
+	switch (sig) {
+	case SIGHUP:
+		reload();
+		break;
+	case SIGTERM:
+	case SIGINT:
+		if (srv.draining) {
+			log_info("second signal: stopping now");
+			event_base_loopexit(srv.base, NULL);
+			break;
+		}
+		log_info("stopping: draining %d connection%s", srv.nsessions,
+		    srv.nsessions == 1 ? "" : "s");
+		sysd_notify("STOPPING=1");
+		for (l = listeners; l; l = l->next)
+			evconnlistener_disable(l->ev);
+		srv.on_empty = stop_loop;
+		nntp_drain(&srv);
+		{
+			/* Do not wait forever for slow clients. */
+			struct timeval tv = { 10, 0 };
+			event_base_loopexit(srv.base, &tv);
+		}
+		break;
+	}
+}
+
+static void
+watchdog_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	sysd_notify("WATCHDOG=1");
+}
+
+static void
+raise_nofile(void)
+{
+	struct rlimit	rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static void
+libevent_log(int sev, const char *msg)
+{
+	if (sev >= EVENT_LOG_WARN)
+		log_warn("libevent: %s", msg);
+	else
+		log_debug("libevent: %s", msg);
+}
+
+int
+main(int argc, char *argv[])
+{
+	const char	*path = conf_default_path();
+	char		 err[512];
+	int		 ch, foreground = 0, check = 0, debug = 0, n;
+	struct event	*sigs[4];
+	const int	 signos[4] = { SIGHUP, SIGTERM, SIGINT, 0 };
+	struct listener	*l;
+
+	log_init(LOG_LVL_INFO, "confabd");
+	while ((ch = getopt(argc, argv, "c:dfhnV")) != -1) {
+		switch (ch) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'd':
+			debug = 1;
+			break;
+		case 'f':
+			foreground = 1;
+			break;
+		case 'n':
+			check = 1;
+			break;
+		case 'V':
+			printf("confabd %s\n", PACKAGE_VERSION);
+			return 0;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+
+	if ((srv.conf = conf_load(path, err, sizeof(err))) == NULL) {
+		log_err("%s", err);
+		return 1;
+	}
+	log_set_level(debug ? LOG_LVL_DEBUG : srv.conf->log_level);
+	if (srv.conf->tls_cert != NULL && (srv.tls = tls_server_ctx(srv.conf->tls_cert,
+	    srv.conf->tls_key, err, sizeof(err))) == NULL) {
+		log_err("%s", err);
+		return 1;
+	}
+	if (check) {
+		printf("%s: configuration OK\n", path);
+		return 0;
+	}
+
+	signal(SIGPIPE, SIG_IGN);
+	raise_nofile();
+	event_set_log_callback(libevent_log);
+	if ((srv.base = event_base_new()) == NULL)
+		fatal("event_base_new");
+	if ((srv.store = store_open(srv.conf->store_path, srv.conf->busy_timeout, err,
+	    sizeof(err))) == NULL) {
+		log_err("%s", err);
+		return 1;
+	}
+	if (secret_load(srv.conf->secret_file, srv.key, err, sizeof(err)) == -1) {
+		log_err("%s", err);
+		return 1;
+	}
+	if (groups_sync(srv.store, srv.conf) == -1) {
+		log_err("cannot set up groups in %s", srv.conf->store_path);
+		return 1;
+	}
+	n = inherit_listeners();
+	if (n == 0 && listeners_sync(srv.conf) == -1)
+		return 1;
+	if (listeners == NULL) {
+		log_err("nothing to listen on: set [server] listen");
+		return 1;
+	}
+	if (!foreground) {
+		if (daemon(0, 0) == -1)
+			fatal("daemon: %s", strerror(errno));
+		log_syslog();
+		event_reinit(srv.base);
+	}
+	for (n = 0; signos[n] != 0; n++) {
+		sigs[n] = evsignal_new(srv.base, signos[n], signal_cb, NULL);
+		evsignal_add(sigs[n], NULL);
+	}
+	if (sysd_watchdog_usec() > 0) {
+		struct timeval	tv;
+		uint64_t	half = sysd_watchdog_usec() / 2;
+
+		tv.tv_sec = (time_t)(half / 1000000);
+		tv.tv_usec = (suseconds_t)(half % 1000000);
+		wdog = event_new(srv.base, -1, EV_PERSIST, watchdog_cb, NULL);
+		event_add(wdog, &tv);
+	}
+	log_info("confabd %s ready (%s)", PACKAGE_VERSION, srv.conf->hostname);
+	sysd_notify("READY=1");
+	status();
+
+	event_base_dispatch(srv.base);
+
+	log_info("stopped");
+	nntp_close_all(&srv);
+	while ((l = listeners) != NULL) {
+		listeners = l->next;
+		listener_free(l);
+	}
+	for (n = 0; signos[n] != 0; n++)
+		event_free(sigs[n]);
+	if (wdog)
+		event_free(wdog);
+	store_close(srv.store);
+	if (srv.tls)
+		SSL_CTX_free(srv.tls);
+	conf_free(srv.conf);
+	event_base_free(srv.base);
+	return 0;
+}

@@ -1,0 +1,537 @@
+/* nntp.c: NNTP sessions: accepting, reading lines, writing, TLS, COMPRESS, slices.
+ * Each session is a small state machine; nntp_close() is the only way one ends. */
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
+#include <openssl/err.h>
+
+#include "nntp.h"
+#include "nntp_cmd.h"
+
+static void	readcb(struct bufferevent *, void *);
+static void	writecb(struct bufferevent *, void *);
+static void	eventcb(struct bufferevent *, short, void *);
+static void	process(struct session *);
+
+void
+slog(struct session *s, int level, const char *fmt, ...)
+{
+	char	msg[1024];
+	va_list	ap;
+
+	if (level > log_get_level())
+		return;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	switch (level) {
+	case LOG_LVL_ERR:
+	case LOG_LVL_WARN:
+		log_warn("s%llu %s: %s", (unsigned long long)s->id, s->addr, msg);
+		break;
+	case LOG_LVL_INFO:
+		log_info("s%llu %s: %s", (unsigned long long)s->id, s->addr, msg);
+		break;
+	default:
+		log_debug("s%llu %s: %s", (unsigned long long)s->id, s->addr, msg);
+	}
+}
+
+static void
+idlecb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+
+	nntp_reply(s, "400 idle for too long, closing");
+	s->state = SS_CLOSING;
+	s->close_reason = "idle timeout";
+	bufferevent_disable(s->bev, EV_READ);
+	writecb(s->bev, s);
+}
+
+static void
+touch(struct session *s)
+{
+	struct timeval	tv = { s->srv->conf->idle_timeout, 0 };
+
+	evtimer_add(s->idle, &tv);
+}
+
+static int
+count_addr(struct server *srv, const char *addr)
+{
+	struct session	*s;
+	int		 n = 0;
+
+	for (s = srv->sessions; s != NULL; s = s->next)
+		n += !strcmp(s->addr, addr);
+	return n;
+}
+
+void
+nntp_accept(struct server *srv, int fd, struct sockaddr *sa, socklen_t salen, int tls)
+{
+	struct session	*s;
+	char		 host[INET6_ADDRSTRLEN] = "?";
+	int		 one = 1;
+
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, host, sizeof(host));
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, host,
+		    sizeof(host));
+	if (srv->draining || srv->nsessions >= srv->conf->max_connections ||
+	    count_addr(srv, host) >= srv->conf->max_connections_per_ip) {
+		static const char busy[] = "400 too many connections, try again later\r\n";
+
+		log_warn("%s: connection refused: %s", host, srv->draining ?
+		    "shutting down" : "too many connections");
+		if (!tls && write(fd, busy, sizeof(busy) - 1) < 0)
+			log_debug("%s: %s", host, strerror(errno));
+		close(fd);
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	evutil_make_socket_nonblocking(fd);
+
+	s = xcalloc(1, sizeof(*s));
+	s->srv = srv;
+	s->id = ++srv->next_id;
+	s->fd = fd;
+	snprintf(s->addr, sizeof(s->addr), "%s", host);
+	s->loopback = !strncmp(host, "127.", 4) || !strcmp(host, "::1") ||
+	    !strncmp(host, "::ffff:127.", 11);
+	buf_init(&s->post);
+	if (tls) {
+		SSL	*ssl;
+
+		if (srv->tls == NULL || (ssl = SSL_new(srv->tls)) == NULL) {
+			close(fd);
+			free(s);
+			return;
+		}
+		s->bev = bufferevent_openssl_socket_new(srv->base, fd, ssl,
+		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+		s->tls = 1;
+	} else
+		s->bev = bufferevent_socket_new(srv->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (s->bev == NULL)
+		fatal("bufferevent_socket_new");
+	s->idle = evtimer_new(srv->base, idlecb, s);
+	s->next = srv->sessions;
+	if (srv->sessions)
+		srv->sessions->prev = s;
+	srv->sessions = s;
+	srv->nsessions++;
+
+	bufferevent_setcb(s->bev, readcb, writecb, eventcb, s);
+	bufferevent_setwatermark(s->bev, EV_WRITE, NNTP_LOW_WATER, 0);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	touch(s);
+	slog(s, LOG_LVL_INFO, "connected%s", tls ? " (TLS)" : "");
+	nntp_greet(s);
+}
+
+void
+nntp_close(struct session *s, const char *why)
+{
+	struct server	*srv = s->srv;
+
+	slog(s, LOG_LVL_INFO, "closed: %s", why ? why : s->close_reason ? s->close_reason :
+	    "done");
+	if (s->prev)
+		s->prev->next = s->next;
+	else
+		srv->sessions = s->next;
+	if (s->next)
+		s->next->prev = s->prev;
+	srv->nsessions--;
+	event_free(s->idle);
+	if (s->bev != NULL)
+		bufferevent_free(s->bev);	/* frees the stack and closes the fd */
+	if (s->compress) {
+		inflateEnd(&s->zin);
+		deflateEnd(&s->zout);
+	}
+	free(s->stream.arg);
+	free(s->stream.arg2);
+	free(s->user);
+	free(s->group);
+	buf_free(&s->post);
+	free(s);
+	if (srv->draining && srv->nsessions == 0 && srv->on_empty)
+		srv->on_empty(srv);
+}
+
+size_t
+nntp_outlen(struct session *s)
+{
+	return evbuffer_get_length(bufferevent_get_output(s->bev));
+}
+
+void
+nntp_write(struct session *s, const void *p, size_t n)
+{
+	bufferevent_write(s->bev, p, n);
+}
+
+void
+nntp_reply(struct session *s, const char *fmt, ...)
+{
+	char	line[NNTP_MAX_LINE * 2];
+	va_list	ap;
+	int	n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof(line) - 3)
+		n = sizeof(line) - 3;
+	slog(s, LOG_LVL_DEBUG, "> %s", line);
+	line[n++] = '\r';
+	line[n++] = '\n';
+	bufferevent_write(s->bev, line, (size_t)n);
+}
+
+void
+nntp_write_stuffed(struct session *s, const char *p, size_t n)
+{
+	struct evbuffer	*out = bufferevent_get_output(s->bev);
+	const char	*end = p + n, *lf;
+
+	/* Every line starting with "." gets one more; the text is CRLF already. */
+	while (p < end) {
+		if (*p == '.')
+			evbuffer_add(out, ".", 1);
+		lf = memchr(p, '\n', (size_t)(end - p));
+		lf = lf ? lf + 1 : end;
+		evbuffer_add(out, p, (size_t)(lf - p));
+		p = lf;
+	}
+}
+
+void
+nntp_stream_start(struct session *s)
+{
+	s->streaming = 1;
+	writecb(s->bev, s);
+}
+
+static void
+stream_end(struct session *s)
+{
+	s->streaming = 0;
+	free(s->stream.arg);
+	free(s->stream.arg2);
+	memset(&s->stream, 0, sizeof(s->stream));
+}
+
+/* A line of input; returns 0 to go on, -1 when the session went away or must wait. */
+static void
+process(struct session *s)
+{
+	struct evbuffer	*in;
+	char		*line;
+	size_t		 n;
+
+	while (s->bev != NULL && !s->streaming && s->state != SS_CLOSING) {
+		if (nntp_outlen(s) > NNTP_HIGH_WATER) {
+			/* Client is not reading: stop reading commands until it does. */
+			bufferevent_disable(s->bev, EV_READ);
+			return;
+		}
+		in = bufferevent_get_input(s->bev);
+		line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF);
+		if (line == NULL) {
+			size_t	pending = evbuffer_get_length(in);
+
+			if (s->state == SS_CMD && pending > NNTP_MAX_LINE) {
+				/* An over-long command line: drop what came of it. */
+				struct evbuffer_ptr p = evbuffer_search(in, "\n", 1, NULL);
+
+				if (p.pos < 0)
+					evbuffer_drain(in, pending);
+				else
+					evbuffer_drain(in, (size_t)p.pos + 1);
+				goto toolong;
+			}
+			if (s->state == SS_POST && pending > s->srv->conf->max_article_size +
+			    NNTP_MAX_LINE) {
+				/* A single huge line in an article: keep swallowing. */
+				evbuffer_drain(in, pending);
+				s->post_too_big = 1;
+			}
+			return;
+		}
+		if (s->state == SS_POST) {
+			if (n == 1 && line[0] == '.') {
+				s->state = SS_CMD;
+				nntp_post_done(s, s->post.data ? s->post.data : "", s->post.len,
+				    s->post_too_big);
+				buf_reset(&s->post);
+				s->post_too_big = 0;
+			} else if (!s->post_too_big) {
+				const char *l = line[0] == '.' ? line + 1 : line;	/* unstuff */
+				size_t	    ln = line[0] == '.' ? n - 1 : n;
+
+				if (s->post.len + ln + 2 > s->srv->conf->max_article_size)
+					s->post_too_big = 1;
+				else {
+					buf_add(&s->post, l, ln);
+					buf_add(&s->post, "\r\n", 2);
+				}
+			}
+			free(line);
+			continue;
+		}
+		if (n + 2 > NNTP_MAX_LINE || memchr(line, '\0', n) != NULL) {
+			free(line);
+toolong:
+			nntp_reply(s, "501 command line too long or malformed");
+			if (++s->bad_lines >= NNTP_MAX_BAD_LINES) {
+				nntp_reply(s, "400 too many bad commands, closing");
+				s->state = SS_CLOSING;
+				s->close_reason = "too many bad commands";
+				bufferevent_disable(s->bev, EV_READ);
+			}
+			continue;
+		}
+		slog(s, LOG_LVL_DEBUG, "< %s", !strncasecmp(line, "AUTHINFO PASS", 13) ?
+		    "AUTHINFO PASS ********" : line);
+		nntp_dispatch(s, line);
+		free(line);
+	}
+}
+
+static void
+readcb(struct bufferevent *bev, void *arg)
+{
+	struct session	*s = arg;
+
+	touch(s);
+	process(s);
+}
+
+static void
+writecb(struct bufferevent *bev, void *arg)
+{
+	struct session	*s = arg;
+	int		 rc;
+
+	/* Produce slices while the output is below the low-water mark. */
+	while (s->streaming && nntp_outlen(s) <= NNTP_LOW_WATER) {
+		if ((rc = s->stream.next(s)) <= 0) {
+			stream_end(s);
+			if (rc < 0) {
+				nntp_close(s, "error while streaming");
+				return;
+			}
+		}
+	}
+	if (s->streaming)
+		return;
+	if (s->state == SS_CLOSING) {
+		if (nntp_outlen(s) == 0)
+			nntp_close(s, NULL);
+		return;
+	}
+	if (s->srv->draining && nntp_outlen(s) == 0) {
+		nntp_close(s, "server shutting down");
+		return;
+	}
+	if (nntp_outlen(s) <= NNTP_LOW_WATER) {
+		bufferevent_enable(s->bev, EV_READ);
+		/* Commands pipelined behind a long response wait in the input buffer. */
+		if (evbuffer_get_length(bufferevent_get_input(s->bev)) > 0)
+			process(s);
+	}
+}
+
+static void
+eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct session	*s = arg;
+	unsigned long	 e;
+
+	if (what & BEV_EVENT_CONNECTED)
+		return;
+	if (what & BEV_EVENT_EOF)
+		nntp_close(s, "client closed the connection");
+	else if (what & BEV_EVENT_ERROR) {
+		char	msg[256] = "";
+
+		if ((e = bufferevent_get_openssl_error(bev)) != 0)
+			ERR_error_string_n(e, msg, sizeof(msg));
+		else
+			snprintf(msg, sizeof(msg), "%s", strerror(EVUTIL_SOCKET_ERROR()));
+		nntp_close(s, msg);
+	} else
+		nntp_close(s, "connection event");
+}
+
+int
+nntp_starttls(struct session *s)
+{
+	struct bufferevent	*tls;
+	SSL			*ssl;
+
+	if (s->srv->tls == NULL || (ssl = SSL_new(s->srv->tls)) == NULL)
+		return -1;
+	/* RFC 4642: anything the client pipelined after STARTTLS is discarded. */
+	evbuffer_drain(bufferevent_get_input(s->bev),
+	    evbuffer_get_length(bufferevent_get_input(s->bev)));
+	/* The 382 already queued leaves in clear text, ahead of the handshake. */
+	tls = bufferevent_openssl_filter_new(s->srv->base, s->bev, ssl,
+	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	if (tls == NULL) {
+		SSL_free(ssl);
+		return -1;
+	}
+	s->bev = tls;
+	s->tls = 1;
+	bufferevent_setcb(s->bev, readcb, writecb, eventcb, s);
+	bufferevent_setwatermark(s->bev, EV_WRITE, NNTP_LOW_WATER, 0);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	return 0;
+}
+
+/* COMPRESS DEFLATE (RFC 8054): raw deflate both ways, flushed after each write. */
+static enum bufferevent_filter_result
+zin_filter(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
+    enum bufferevent_flush_mode mode, void *arg)
+{
+	struct session		*s = arg;
+	struct evbuffer_iovec	 v;
+	unsigned char		 out[16384];
+	size_t			 n;
+	int			 rc;
+
+	while ((n = evbuffer_get_length(src)) > 0) {
+		if (evbuffer_peek(src, -1, NULL, &v, 1) < 1)
+			break;
+		s->zin.next_in = v.iov_base;
+		s->zin.avail_in = (uInt)v.iov_len;
+		do {
+			s->zin.next_out = out;
+			s->zin.avail_out = sizeof(out);
+			rc = inflate(&s->zin, Z_SYNC_FLUSH);
+			if (rc != Z_OK && rc != Z_BUF_ERROR && rc != Z_STREAM_END)
+				return BEV_ERROR;
+			evbuffer_add(dst, out, sizeof(out) - s->zin.avail_out);
+		} while (s->zin.avail_out == 0);
+		evbuffer_drain(src, v.iov_len - s->zin.avail_in);
+		if (s->zin.avail_in > 0)
+			break;
+	}
+	return BEV_OK;
+}
+
+static enum bufferevent_filter_result
+zout_filter(struct evbuffer *src, struct evbuffer *dst, ev_ssize_t limit,
+    enum bufferevent_flush_mode mode, void *arg)
+{
+	struct session	*s = arg;
+	unsigned char	 out[16384];
+	size_t		 n;
+	unsigned char	*p;
+
+	while ((n = evbuffer_get_length(src)) > 0) {
+		if (n > 65536)
+			n = 65536;
+		p = evbuffer_pullup(src, (ev_ssize_t)n);
+		s->zout.next_in = p;
+		s->zout.avail_in = (uInt)n;
+		do {
+			s->zout.next_out = out;
+			s->zout.avail_out = sizeof(out);
+			if (deflate(&s->zout, Z_SYNC_FLUSH) == Z_STREAM_ERROR)
+				return BEV_ERROR;
+			evbuffer_add(dst, out, sizeof(out) - s->zout.avail_out);
+		} while (s->zout.avail_out == 0);
+		evbuffer_drain(src, n);
+	}
+	return BEV_OK;
+}
+
+int
+nntp_compress(struct session *s)
+{
+	struct bufferevent	*z;
+
+	memset(&s->zin, 0, sizeof(s->zin));
+	memset(&s->zout, 0, sizeof(s->zout));
+	if (inflateInit2(&s->zin, -15) != Z_OK)
+		return -1;
+	if (deflateInit2(&s->zout, Z_DEFAULT_COMPRESSION, Z_DEFLATED, -15, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK) {
+		inflateEnd(&s->zin);
+		return -1;
+	}
+	/* The 206 leaves uncompressed: push it down before stacking the filter. */
+	bufferevent_flush(s->bev, EV_WRITE, BEV_FLUSH);
+	z = bufferevent_filter_new(s->bev, zin_filter, zout_filter, BEV_OPT_CLOSE_ON_FREE,
+	    NULL, s);
+	if (z == NULL) {
+		inflateEnd(&s->zin);
+		deflateEnd(&s->zout);
+		return -1;
+	}
+	s->compress = 1;
+	s->bev = z;
+	bufferevent_setcb(s->bev, readcb, writecb, eventcb, s);
+	bufferevent_setwatermark(s->bev, EV_WRITE, NNTP_LOW_WATER, 0);
+	bufferevent_enable(s->bev, EV_READ | EV_WRITE);
+	return 0;
+}
+
+void
+nntp_post_begin(struct session *s)
+{
+	s->state = SS_POST;
+	buf_reset(&s->post);
+	s->post_too_big = 0;
+}
+
+void
+nntp_drain(struct server *srv)
+{
+	struct session	*s, *next;
+
+	srv->draining = 1;
+	for (s = srv->sessions; s != NULL; s = next) {
+		next = s->next;
+		if (!s->streaming && s->state != SS_POST && nntp_outlen(s) == 0) {
+			nntp_reply(s, "400 server shutting down");
+			s->state = SS_CLOSING;
+			s->close_reason = "server shutting down";
+			bufferevent_disable(s->bev, EV_READ);
+			bufferevent_trigger(s->bev, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS |
+			    BEV_TRIG_DEFER_CALLBACKS);
+		}
+	}
+	if (srv->nsessions == 0 && srv->on_empty)
+		srv->on_empty(srv);
+}
+
+void
+nntp_close_all(struct server *srv)
+{
+	srv->on_empty = NULL;
+	while (srv->sessions != NULL)
+		nntp_close(srv->sessions, "server stopped");
+}

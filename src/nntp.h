@@ -1,0 +1,115 @@
+/* nntp.h: the NNTP server: shared server state and one session per connection. */
+#ifndef CONFAB_NNTP_H
+#define CONFAB_NNTP_H
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <event2/event.h>
+#include <event2/bufferevent.h>
+#include <openssl/ssl.h>
+#include <zlib.h>
+
+#include "conf.h"
+#include "log.h"
+#include "secret.h"
+#include "store.h"
+
+#define NNTP_MAX_LINE		512	/* RFC 3977 3.1, including CRLF */
+#define NNTP_HIGH_WATER		(256 * 1024)	/* stop reading commands above this */
+#define NNTP_LOW_WATER		(64 * 1024)	/* produce the next slice below this */
+#define NNTP_SLICE_ROWS		256	/* overview rows per slice */
+#define NNTP_MAX_BAD_LINES	10	/* over-long lines before the client is dropped */
+
+struct session;
+
+/* Failed-login bookkeeping per client address. */
+struct authfail {
+	char		addr[64];
+	time_t		window;
+	int		count;
+};
+
+struct server {
+	struct event_base	*base;
+	struct conf		*conf;		/* current config (replaced on reload) */
+	struct store		*store;
+	unsigned char		 key[SECRET_LEN];
+	SSL_CTX			*tls;		/* NULL without tls_cert/tls_key */
+	struct session		*sessions;	/* list of live sessions */
+	int			 nsessions;
+	uint64_t		 next_id;
+	int			 draining;	/* SIGTERM: finish and close */
+	struct authfail		 fails[256];
+	void			(*on_empty)(struct server *);	/* drained: stop the loop */
+};
+
+enum sess_state {
+	SS_CMD,		/* reading command lines */
+	SS_POST,	/* reading an article after 340 */
+	SS_CLOSING,	/* flushing the last response, then close */
+};
+
+/* A long response produced in slices (OVER, LISTGROUP, HDR, LIST, NEWNEWS). */
+struct stream {
+	int		(*next)(struct session *);	/* 1 more to come, 0 done, -1 error */
+	long long	 gid, lo, hi;
+	char		*arg;		/* header name, wildmat, pattern */
+	char		*arg2;
+	int		 kind;
+	time_t		 since;
+	long long	 pos;		/* index into a list */
+};
+
+struct session {
+	struct session		*next, *prev;
+	struct server		*srv;
+	uint64_t		 id;
+	int			 fd;
+	struct bufferevent	*bev;		/* top of the stack: socket, TLS, compress */
+	struct event		*idle;
+	char			 addr[64];	/* client address as text */
+	int			 loopback;
+	int			 tls;		/* TLS active */
+	int			 compress;	/* COMPRESS DEFLATE active */
+	z_stream		 zin, zout;
+	int			 authed;
+	char			*user;		/* AUTHINFO USER given / authenticated */
+	enum sess_state		 state;
+	int			 bad_lines;
+	/* Selected group and current article. */
+	long long		 gid;
+	char			*group;
+	long long		 cur;		/* 0 = no current article */
+	struct stream		 stream;
+	int			 streaming;
+	struct buf		 post;		/* article being received */
+	int			 post_too_big;
+	const char		*close_reason;
+};
+
+/* Set up a session on an accepted socket (tls: implicit TLS). Takes the fd. */
+void	nntp_accept(struct server *, int fd, struct sockaddr *, socklen_t, int tls);
+/* Graceful stop: close idle sessions, let the others finish their response. */
+void	nntp_drain(struct server *);
+/* Close every session now. */
+void	nntp_close_all(struct server *);
+
+/* For the command handlers (nntp_cmd.c). */
+void	nntp_reply(struct session *, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	nntp_write(struct session *, const void *, size_t);
+/* Write a block of text lines (CRLF), dot-stuffing lines that start with ".". */
+void	nntp_write_stuffed(struct session *, const char *, size_t);
+void	nntp_stream_start(struct session *);	/* run s->stream.next in slices */
+int	nntp_starttls(struct session *);	/* after "382" was queued */
+int	nntp_compress(struct session *);	/* after "206" was queued */
+void	nntp_close(struct session *, const char *why);
+size_t	nntp_outlen(struct session *);
+void	nntp_post_begin(struct session *);
+void	slog(struct session *, int level, const char *fmt, ...)
+	    __attribute__((format(printf, 3, 4)));
+
+#endif

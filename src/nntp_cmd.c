@@ -1,0 +1,1237 @@
+/* nntp_cmd.c: the NNTP reader commands (RFC 3977, 4642, 4643, 8054, and the legacy
+ * XOVER, XHDR, XPAT). One table; arity and state are checked before any handler. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+
+#include "auth.h"
+#include "nntp.h"
+#include "nntp_cmd.h"
+#include "post.h"
+#include "wildmat.h"
+
+#define NEED_NOTLS	0x01	/* not after TLS is up */
+#define NEED_NOAUTH	0x02	/* not after authentication */
+#define NEED_NOZ	0x04	/* not after COMPRESS */
+
+struct cmd {
+	const char	*name;
+	int		 min, max;	/* arguments after the keyword */
+	int		 needs;
+	void		(*fn)(struct session *, int, char **);
+};
+
+static const char *overview_fmt[] = {
+	"Subject:", "From:", "Date:", "Message-ID:", "References:", ":bytes", ":lines",
+	"Xref:full", NULL
+};
+
+/* Helpers. */
+
+static int
+posting_allowed(struct session *s)
+{
+	const struct conf	*c = s->srv->conf;
+	int			 i;
+
+	for (i = 0; i < c->nsources; i++)
+		if (c->sources[i].posting == POST_OPEN ||
+		    (c->sources[i].posting == POST_AUTH && (s->authed || s->tls ||
+		    s->loopback)))
+			return 1;
+	return 0;
+}
+
+static int
+auth_allowed(struct session *s)
+{
+	return s->tls || s->loopback;
+}
+
+void
+nntp_greet(struct session *s)
+{
+	if (posting_allowed(s))
+		nntp_reply(s, "200 %s confab %s ready, posting allowed", s->srv->conf->hostname,
+		    PACKAGE_VERSION);
+	else
+		nntp_reply(s, "201 %s confab %s ready, no posting", s->srv->conf->hostname,
+		    PACKAGE_VERSION);
+}
+
+static int
+is_msgid(const char *a)
+{
+	size_t	n = strlen(a);
+
+	return n >= 3 && n <= 250 && a[0] == '<' && a[n - 1] == '>';
+}
+
+static int
+parse_num(const char *p, const char **end, long long *out)
+{
+	long long	v = 0;
+	const char	*q = p;
+
+	while (isdigit((unsigned char)*q) && q - p < 16)
+		v = v * 10 + (*q++ - '0');
+	if (q == p || isdigit((unsigned char)*q))
+		return -1;
+	*end = q;
+	*out = v;
+	return 0;
+}
+
+/* "n", "n-", "n-m" (RFC 3977 3.2.1.1). */
+static int
+parse_range(const char *a, long long *lo, long long *hi)
+{
+	const char	*e;
+
+	if (parse_num(a, &e, lo) == -1)
+		return -1;
+	if (*e == '\0') {
+		*hi = *lo;
+		return 0;
+	}
+	if (*e++ != '-')
+		return -1;
+	if (*e == '\0') {
+		*hi = (1LL << 62);
+		return 0;
+	}
+	if (parse_num(e, &e, hi) == -1 || *e != '\0')
+		return -1;
+	return 0;
+}
+
+static void
+upcase(char *p)
+{
+	for (; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+}
+
+/* Select a group; 0 ok, 1 no such group. */
+static int
+select_group(struct session *s, const char *name, struct store_group *g)
+{
+	int	rc = store_group_get(s->srv->store, name, g);
+
+	if (rc != 0)
+		return 1;
+	free(s->group);
+	s->group = xstrdup(g->name);
+	s->gid = g->id;
+	s->cur = g->count > 0 ? g->low : 0;
+	return 0;
+}
+
+/* Header value (unfolded) from a header block; caller owns; NULL if absent. */
+static char *
+header_value(const char *head, size_t len, const char *name)
+{
+	size_t		 nl = strlen(name);
+	const char	*p = head, *end = head + len, *v, *e;
+	struct buf	 b;
+
+	while (p < end) {
+		if ((size_t)(end - p) > nl && !strncasecmp(p, name, nl) && p[nl] == ':') {
+			v = p + nl + 1;
+			while (v < end && (*v == ' ' || *v == '\t'))
+				v++;
+			buf_init(&b);
+			for (e = v; e < end; e++) {
+				if (*e == '\r')
+					continue;
+				if (*e == '\n') {
+					if (e + 1 < end && (e[1] == ' ' || e[1] == '\t'))
+						continue;
+					break;
+				}
+				buf_addc(&b, *e == '\t' ? ' ' : *e);
+			}
+			return buf_steal(&b);
+		}
+		p = memchr(p, '\n', (size_t)(end - p));
+		if (p == NULL)
+			break;
+		p++;
+	}
+	return NULL;
+}
+
+/* Look up the article an ARTICLE-like command names; on failure the reply is sent.
+ * *num is its number in the current group (0 for a message-id not in it). */
+static int
+find_article(struct session *s, int argc, char **argv, struct store_article *a,
+    long long *num)
+{
+	struct store	*st = s->srv->store;
+	long long	 n;
+	const char	*e;
+	int		 rc;
+
+	if (argc > 1 && is_msgid(argv[1])) {
+		if ((rc = store_article_by_msgid(st, argv[1], a)) == -1) {
+			nntp_reply(s, "403 internal fault");
+			return -1;
+		}
+		if (rc == 1 || !a->live) {
+			if (rc == 0)
+				store_article_clear(a);
+			nntp_reply(s, "430 no article with that message-id");
+			return -1;
+		}
+		*num = 0;
+		if (s->gid != 0 && store_article_num(st, s->gid, argv[1], &n) == 0)
+			*num = n;
+		return 0;
+	}
+	if (s->gid == 0) {
+		nntp_reply(s, "412 no newsgroup selected");
+		return -1;
+	}
+	if (argc > 1) {
+		if (parse_num(argv[1], &e, &n) == -1 || *e != '\0') {
+			nntp_reply(s, "501 bad article number or message-id");
+			return -1;
+		}
+	} else {
+		if (s->cur == 0) {
+			nntp_reply(s, "420 current article number is invalid");
+			return -1;
+		}
+		n = s->cur;
+	}
+	if ((rc = store_article_by_num(st, s->gid, n, a)) == -1) {
+		nntp_reply(s, "403 internal fault");
+		return -1;
+	}
+	if (rc == 1 || !a->live) {
+		if (rc == 0)
+			store_article_clear(a);
+		nntp_reply(s, argc > 1 ? "423 no article with that number" :
+		    "420 current article number is invalid");
+		return -1;
+	}
+	*num = n;
+	if (argc > 1)
+		s->cur = n;	/* RFC 3977 6.2.1.2: a number sets the current article */
+	return 0;
+}
+
+/* Commands. */
+
+static void
+cmd_article(struct session *s, int argc, char **argv)
+{
+	struct store_article	a;
+	long long		num;
+	int			code;
+
+	if (find_article(s, argc, argv, &a, &num) == -1)
+		return;
+	switch (toupper((unsigned char)argv[0][0])) {
+	case 'A':
+		code = 220;
+		break;
+	case 'H':
+		code = 221;
+		break;
+	case 'B':
+		code = 222;
+		break;
+	default:
+		code = 223;
+	}
+	nntp_reply(s, "%d %lld %s", code, num, a.msgid);
+	if (code == 220)
+		nntp_write_stuffed(s, a.data, a.len);
+	else if (code == 221)
+		nntp_write_stuffed(s, a.data, a.head_len - 2);	/* without the empty line */
+	else if (code == 222)
+		nntp_write_stuffed(s, a.data + a.head_len, a.len - a.head_len);
+	if (code != 223)
+		nntp_write(s, ".\r\n", 3);
+	store_article_clear(&a);
+}
+
+static void
+cmd_capabilities(struct session *s, int argc, char **argv)
+{
+	nntp_reply(s, "101 Capability list:");
+	nntp_write_stuffed(s, "VERSION 2\r\nREADER\r\n", 19);
+	if (posting_allowed(s))
+		nntp_reply(s, "POST");
+	nntp_reply(s, "LIST ACTIVE ACTIVE.TIMES NEWSGROUPS OVERVIEW.FMT HEADERS COUNTS MOTD");
+	nntp_reply(s, "NEWNEWS");
+	nntp_reply(s, "OVER MSGID");
+	nntp_reply(s, "HDR");
+	if (s->srv->tls != NULL && !s->tls && !s->authed && !s->compress)
+		nntp_reply(s, "STARTTLS");
+	if (!s->authed) {
+		if (auth_allowed(s))
+			nntp_reply(s, "AUTHINFO USER SASL");
+		else
+			nntp_reply(s, "AUTHINFO");
+		if (auth_allowed(s))
+			nntp_reply(s, "SASL PLAIN");
+	}
+	if (!s->compress)
+		nntp_reply(s, "COMPRESS DEFLATE");
+	nntp_reply(s, "IMPLEMENTATION confab %s", PACKAGE_VERSION);
+	nntp_write(s, ".\r\n", 3);
+}
+
+static void
+cmd_date(struct session *s, int argc, char **argv)
+{
+	time_t		now = time(NULL);
+	struct tm	tm;
+
+	gmtime_r(&now, &tm);
+	nntp_reply(s, "111 %04d%02d%02d%02d%02d%02d", tm.tm_year + 1900, tm.tm_mon + 1,
+	    tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static void
+cmd_help(struct session *s, int argc, char **argv)
+{
+	static const char help[] =
+	    "  ARTICLE [message-id|number]\r\n"
+	    "  AUTHINFO USER name|PASS password|SASL PLAIN [initial-response]\r\n"
+	    "  BODY [message-id|number]\r\n"
+	    "  CAPABILITIES [keyword]\r\n"
+	    "  COMPRESS DEFLATE\r\n"
+	    "  DATE\r\n"
+	    "  GROUP newsgroup\r\n"
+	    "  HDR header [message-id|range]\r\n"
+	    "  HEAD [message-id|number]\r\n"
+	    "  HELP\r\n"
+	    "  LAST\r\n"
+	    "  LIST [ACTIVE|ACTIVE.TIMES|COUNTS|HEADERS|MOTD|NEWSGROUPS|OVERVIEW.FMT] [wildmat]\r\n"
+	    "  LISTGROUP [newsgroup [range]]\r\n"
+	    "  MODE READER\r\n"
+	    "  NEWGROUPS [yy]yymmdd hhmmss [GMT]\r\n"
+	    "  NEWNEWS wildmat [yy]yymmdd hhmmss [GMT]\r\n"
+	    "  NEXT\r\n"
+	    "  OVER [message-id|range]\r\n"
+	    "  POST\r\n"
+	    "  QUIT\r\n"
+	    "  STARTTLS\r\n"
+	    "  STAT [message-id|number]\r\n"
+	    "  XHDR header [message-id|range]\r\n"
+	    "  XOVER [range]\r\n"
+	    "  XPAT header message-id|range pattern...\r\n";
+
+	nntp_reply(s, "100 Help text follows");
+	nntp_write_stuffed(s, help, sizeof(help) - 1);
+	nntp_write(s, ".\r\n", 3);
+}
+
+static void
+cmd_quit(struct session *s, int argc, char **argv)
+{
+	nntp_reply(s, "205 closing connection");
+	s->state = SS_CLOSING;
+	s->close_reason = "QUIT";
+	bufferevent_disable(s->bev, EV_READ);
+	bufferevent_trigger(s->bev, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS);
+}
+
+static void
+cmd_mode(struct session *s, int argc, char **argv)
+{
+	if (strcasecmp(argv[1], "READER") != 0) {
+		nntp_reply(s, "501 unknown MODE variant");
+		return;
+	}
+	if (posting_allowed(s))
+		nntp_reply(s, "200 posting allowed");
+	else
+		nntp_reply(s, "201 posting prohibited");
+}
+
+static void
+cmd_group(struct session *s, int argc, char **argv)
+{
+	struct store_group	g;
+
+	if (select_group(s, argv[1], &g) != 0) {
+		nntp_reply(s, "411 no such newsgroup");
+		return;
+	}
+	nntp_reply(s, "211 %lld %lld %lld %s", g.count, g.low, g.high, g.name);
+	store_group_clear(&g);
+}
+
+static int
+listgroup_cb(long long num, void *arg)
+{
+	char	line[32];
+	int	n = snprintf(line, sizeof(line), "%lld\r\n", num);
+
+	nntp_write(arg, line, (size_t)n);
+	return 0;
+}
+
+static int
+listgroup_next(struct session *s)
+{
+	long long	last;
+
+	if (store_numbers_range(s->srv->store, s->stream.gid, s->stream.lo, s->stream.hi,
+	    NNTP_SLICE_ROWS * 8, listgroup_cb, s, &last) == -1)
+		return -1;
+	if (last < s->stream.lo || last >= s->stream.hi) {
+		nntp_write(s, ".\r\n", 3);
+		return 0;
+	}
+	s->stream.lo = last + 1;
+	return 1;
+}
+
+static void
+cmd_listgroup(struct session *s, int argc, char **argv)
+{
+	struct store_group	g;
+	long long		lo, hi;
+
+	if (argc > 1) {
+		if (select_group(s, argv[1], &g) != 0) {
+			nntp_reply(s, "411 no such newsgroup");
+			return;
+		}
+	} else {
+		if (s->gid == 0 || s->group == NULL) {
+			nntp_reply(s, "412 no newsgroup selected");
+			return;
+		}
+		if (select_group(s, s->group, &g) != 0) {
+			nntp_reply(s, "411 no such newsgroup");
+			return;
+		}
+	}
+	lo = g.low;
+	hi = g.high;
+	if (argc > 2 && parse_range(argv[2], &lo, &hi) == -1) {
+		store_group_clear(&g);
+		nntp_reply(s, "501 bad range");
+		return;
+	}
+	nntp_reply(s, "211 %lld %lld %lld %s list follows", g.count, g.low, g.high, g.name);
+	store_group_clear(&g);
+	memset(&s->stream, 0, sizeof(s->stream));
+	s->stream.next = listgroup_next;
+	s->stream.gid = s->gid;
+	s->stream.lo = lo;
+	s->stream.hi = hi;
+	if (hi < lo) {
+		nntp_write(s, ".\r\n", 3);
+		return;
+	}
+	nntp_stream_start(s);
+}
+
+static void
+cmd_step(struct session *s, int argc, char **argv)
+{
+	int			 next = toupper((unsigned char)argv[0][0]) == 'N', rc;
+	long long		 n;
+	struct store_article	 a;
+
+	if (s->gid == 0) {
+		nntp_reply(s, "412 no newsgroup selected");
+		return;
+	}
+	if (s->cur == 0) {
+		nntp_reply(s, "420 current article number is invalid");
+		return;
+	}
+	rc = store_article_step(s->srv->store, s->gid, s->cur, next ? 1 : -1, &n);
+	if (rc != 0 || store_article_by_num(s->srv->store, s->gid, n, &a) != 0) {
+		nntp_reply(s, next ? "421 no next article in this group" :
+		    "422 no previous article in this group");
+		return;
+	}
+	s->cur = n;
+	nntp_reply(s, "223 %lld %s retrieved", n, a.msgid);
+	store_article_clear(&a);
+}
+
+/* OVER / XOVER */
+
+static int
+over_cb(long long num, const char *over, size_t len, void *arg)
+{
+	struct session	*s = arg;
+	char		 pfx[32];
+	int		 n = snprintf(pfx, sizeof(pfx), "%lld\t", num);
+
+	nntp_write(s, pfx, (size_t)n);
+	nntp_write(s, over, len);
+	nntp_write(s, "\r\n", 2);
+	return 0;
+}
+
+static int
+over_next(struct session *s)
+{
+	long long	last;
+
+	if (store_over_range(s->srv->store, s->stream.gid, s->stream.lo, s->stream.hi,
+	    NNTP_SLICE_ROWS, over_cb, s, &last) == -1)
+		return -1;
+	if (last < s->stream.lo || last >= s->stream.hi) {
+		nntp_write(s, ".\r\n", 3);
+		return 0;
+	}
+	s->stream.lo = last + 1;
+	return 1;
+}
+
+/* Resolve the range argument of OVER/HDR/XPAT; -1 when the reply was sent. */
+static int
+range_arg(struct session *s, const char *arg, long long *lo, long long *hi)
+{
+	if (s->gid == 0) {
+		nntp_reply(s, "412 no newsgroup selected");
+		return -1;
+	}
+	if (arg == NULL) {
+		if (s->cur == 0) {
+			nntp_reply(s, "420 current article number is invalid");
+			return -1;
+		}
+		*lo = *hi = s->cur;
+		return 0;
+	}
+	if (parse_range(arg, lo, hi) == -1) {
+		nntp_reply(s, "501 bad range");
+		return -1;
+	}
+	return 0;
+}
+
+/* Is any live article in lo..hi? */
+static int
+range_has(struct session *s, long long lo, long long hi)
+{
+	long long	n;
+
+	if (hi < lo)
+		return 0;
+	if (store_article_step(s->srv->store, s->gid, lo - 1, 1, &n) != 0)
+		return 0;
+	return n <= hi;
+}
+
+static void
+cmd_over(struct session *s, int argc, char **argv)
+{
+	long long	lo, hi, num = 0;
+	char		*over;
+	int		 legacy = toupper((unsigned char)argv[0][0]) == 'X';
+
+	if (argc > 1 && is_msgid(argv[1])) {
+		if (legacy) {
+			nntp_reply(s, "501 XOVER takes no message-id");
+			return;
+		}
+		if (store_over_msgid(s->srv->store, argv[1], &over) != 0) {
+			nntp_reply(s, "430 no article with that message-id");
+			return;
+		}
+		if (s->gid != 0)
+			store_article_num(s->srv->store, s->gid, argv[1], &num);
+		nntp_reply(s, "224 overview information follows");
+		over_cb(num, over, strlen(over), s);
+		nntp_write(s, ".\r\n", 3);
+		free(over);
+		return;
+	}
+	if (range_arg(s, argc > 1 ? argv[1] : NULL, &lo, &hi) == -1)
+		return;
+	if (!range_has(s, lo, hi)) {
+		nntp_reply(s, argc > 1 ? "423 no articles in that range" :
+		    "420 current article number is invalid");
+		return;
+	}
+	nntp_reply(s, "224 overview information follows");
+	memset(&s->stream, 0, sizeof(s->stream));
+	s->stream.next = over_next;
+	s->stream.gid = s->gid;
+	s->stream.lo = lo;
+	s->stream.hi = hi;
+	nntp_stream_start(s);
+}
+
+/* HDR / XHDR / XPAT */
+
+/* The value of field (a header name, ":bytes" or ":lines") of an article. */
+static char *
+field_value(const char *field, const char *data, size_t head_len, size_t len)
+{
+	char	*v;
+
+	if (!strcasecmp(field, ":bytes")) {
+		xasprintf(&v, "%zu", len);
+		return v;
+	}
+	if (!strcasecmp(field, ":lines")) {
+		size_t	n = 0, i;
+
+		for (i = head_len; i < len; i++)
+			n += data[i] == '\n';
+		xasprintf(&v, "%zu", n);
+		return v;
+	}
+	return header_value(data, head_len, field);
+}
+
+static int
+hdr_line(struct session *s, long long num, const char *v)
+{
+	char	pfx[32];
+	int	n;
+
+	if (s->stream.kind == 2) {	/* XPAT: only matching lines */
+		if (v == NULL || !wildmat_match(v, s->stream.arg2))
+			return 0;
+	}
+	n = snprintf(pfx, sizeof(pfx), "%lld ", num);
+	nntp_write(s, pfx, (size_t)n);
+	if (v != NULL)
+		nntp_write(s, v, strlen(v));
+	nntp_write(s, "\r\n", 2);
+	return 0;
+}
+
+static int
+hdr_cb(long long num, const char *data, size_t head_len, void *arg)
+{
+	struct session	*s = arg;
+	char		*v;
+
+	/* :bytes and :lines need the whole article; the row has head_len only. */
+	v = header_value(data, head_len, s->stream.arg);
+	hdr_line(s, num, v);
+	free(v);
+	return 0;
+}
+
+static int
+hdr_meta_cb(long long num, const char *over, size_t len, void *arg)
+{
+	struct session	*s = arg;
+	const char	*p = over, *t;
+	int		 field = !strcasecmp(s->stream.arg, ":bytes") ? 5 : 6, i;
+	char		*v;
+
+	for (i = 0; i < field && p != NULL; i++)
+		if ((p = memchr(p, '\t', len - (size_t)(p - over))) != NULL)
+			p++;
+	if (p == NULL)
+		return 0;
+	t = memchr(p, '\t', len - (size_t)(p - over));
+	v = xstrndup(p, t ? (size_t)(t - p) : len - (size_t)(p - over));
+	hdr_line(s, num, v);
+	free(v);
+	return 0;
+}
+
+static int
+hdr_next(struct session *s)
+{
+	long long	last;
+	int		rc;
+
+	if (s->stream.arg[0] == ':')
+		rc = store_over_range(s->srv->store, s->stream.gid, s->stream.lo, s->stream.hi,
+		    NNTP_SLICE_ROWS, hdr_meta_cb, s, &last);
+	else
+		rc = store_heads_range(s->srv->store, s->stream.gid, s->stream.lo,
+		    s->stream.hi, NNTP_SLICE_ROWS, hdr_cb, s, &last);
+	if (rc == -1)
+		return -1;
+	if (last < s->stream.lo || last >= s->stream.hi) {
+		nntp_write(s, ".\r\n", 3);
+		return 0;
+	}
+	s->stream.lo = last + 1;
+	return 1;
+}
+
+static void
+cmd_hdr(struct session *s, int argc, char **argv)
+{
+	int		 kind = !strcasecmp(argv[0], "HDR") ? 0 :
+			    !strcasecmp(argv[0], "XHDR") ? 1 : 2;
+	const char	*ok = kind == 0 ? "225 headers follow" : "221 headers follow";
+	const char	*rangearg = argc > 2 ? argv[2] : NULL;
+	long long	 lo, hi, num = 0;
+	int		 i;
+
+	if (kind == 2 && argc < 4) {
+		nntp_reply(s, "501 XPAT header range|message-id pattern...");
+		return;
+	}
+	if (kind != 2 && argc > 3) {
+		nntp_reply(s, "501 too many arguments");
+		return;
+	}
+	if (rangearg != NULL && is_msgid(rangearg)) {
+		struct store_article	a;
+		char			*v;
+
+		if (store_article_by_msgid(s->srv->store, rangearg, &a) != 0 || !a.live) {
+			if (a.msgid)
+				store_article_clear(&a);
+			nntp_reply(s, "430 no article with that message-id");
+			return;
+		}
+		if (s->gid != 0)
+			store_article_num(s->srv->store, s->gid, rangearg, &num);
+		v = field_value(argv[1], a.data, a.head_len, a.len);
+		nntp_reply(s, "%s", ok);
+		if (kind == 2) {
+			struct buf	pat;
+
+			buf_init(&pat);
+			for (i = 3; i < argc; i++)
+				buf_printf(&pat, "%s%s", i > 3 ? " " : "", argv[i]);
+			if (v != NULL && wildmat_match(v, pat.data))
+				nntp_reply(s, "%s %s", rangearg, v);
+			buf_free(&pat);
+		} else if (kind == 1)
+			nntp_reply(s, "%s %s", rangearg, v ? v : "");
+		else
+			nntp_reply(s, "%lld %s", num, v ? v : "");
+		nntp_write(s, ".\r\n", 3);
+		free(v);
+		store_article_clear(&a);
+		return;
+	}
+	if (range_arg(s, rangearg, &lo, &hi) == -1)
+		return;
+	if (!range_has(s, lo, hi)) {
+		nntp_reply(s, rangearg ? "423 no articles in that range" :
+		    "420 current article number is invalid");
+		return;
+	}
+	nntp_reply(s, "%s", ok);
+	memset(&s->stream, 0, sizeof(s->stream));
+	s->stream.next = hdr_next;
+	s->stream.gid = s->gid;
+	s->stream.lo = lo;
+	s->stream.hi = hi;
+	s->stream.kind = kind;
+	s->stream.arg = xstrdup(argv[1]);
+	if (kind == 2) {
+		struct buf	pat;
+
+		buf_init(&pat);
+		for (i = 3; i < argc; i++)
+			buf_printf(&pat, "%s%s", i > 3 ? " " : "", argv[i]);
+		s->stream.arg2 = buf_steal(&pat);
+	}
+	nntp_stream_start(s);
+}
+
+/* LIST */
+
+struct listctx {
+	struct session	*s;
+	const char	*kw;
+	const char	*pat;
+	time_t		 since;
+};
+
+static int
+list_group_cb(const struct store_group *g, void *arg)
+{
+	struct listctx	*lc = arg;
+	struct session	*s = lc->s;
+	char		 flag = g->posting == POST_NO ? 'n' : 'y';
+
+	if (lc->pat != NULL && !wildmat_match(g->name, lc->pat))
+		return 0;
+	if (lc->since != 0 && g->created < lc->since)
+		return 0;
+	if (!strcmp(lc->kw, "ACTIVE"))
+		nntp_reply(s, "%s %lld %lld %c", g->name, g->high, g->low, flag);
+	else if (!strcmp(lc->kw, "ACTIVE.TIMES"))
+		nntp_reply(s, "%s %lld confab", g->name, (long long)g->created);
+	else if (!strcmp(lc->kw, "NEWSGROUPS"))
+		nntp_reply(s, "%s\t%s", g->name, g->description ? g->description : "");
+	else if (!strcmp(lc->kw, "COUNTS"))
+		nntp_reply(s, "%s %lld %lld %lld %c", g->name, g->high, g->low, g->count, flag);
+	return 0;
+}
+
+static void
+cmd_list(struct session *s, int argc, char **argv)
+{
+	struct listctx	 lc = { s, "ACTIVE", NULL, 0 };
+	char		*kw = argc > 1 ? argv[1] : NULL;
+	int		 i;
+
+	if (kw != NULL)
+		upcase(kw);
+	if (kw == NULL || !strcmp(kw, "ACTIVE") || !strcmp(kw, "ACTIVE.TIMES") ||
+	    !strcmp(kw, "NEWSGROUPS") || !strcmp(kw, "COUNTS")) {
+		if (kw != NULL)
+			lc.kw = kw;
+		if (argc > 2) {
+			if (!wildmat_valid(argv[2])) {
+				nntp_reply(s, "501 bad wildmat");
+				return;
+			}
+			lc.pat = argv[2];
+		}
+		nntp_reply(s, "215 list follows");
+		store_group_each(s->srv->store, list_group_cb, &lc);
+		nntp_write(s, ".\r\n", 3);
+	} else if (!strcmp(kw, "OVERVIEW.FMT")) {
+		if (argc > 2) {
+			nntp_reply(s, "501 no argument allowed");
+			return;
+		}
+		nntp_reply(s, "215 order of fields in overview database");
+		for (i = 0; overview_fmt[i] != NULL; i++)
+			nntp_reply(s, "%s", overview_fmt[i]);
+		nntp_write(s, ".\r\n", 3);
+	} else if (!strcmp(kw, "HEADERS")) {
+		if (argc > 2 && strcasecmp(argv[2], "MSGID") && strcasecmp(argv[2], "RANGE")) {
+			nntp_reply(s, "501 LIST HEADERS [MSGID|RANGE]");
+			return;
+		}
+		nntp_reply(s, "215 headers supported");
+		nntp_write(s, ":\r\n:bytes\r\n:lines\r\n.\r\n", 22);
+	} else if (!strcmp(kw, "MOTD")) {
+		FILE	*f;
+		char	 line[1024];
+
+		if (argc > 2) {
+			nntp_reply(s, "501 no argument allowed");
+			return;
+		}
+		if (s->srv->conf->motd_file == NULL ||
+		    (f = fopen(s->srv->conf->motd_file, "r")) == NULL) {
+			nntp_reply(s, "503 no message of the day");
+			return;
+		}
+		nntp_reply(s, "215 message of the day follows");
+		while (fgets(line, sizeof(line), f) != NULL) {
+			line[strcspn(line, "\r\n")] = '\0';
+			nntp_write_stuffed(s, line, strlen(line));
+			nntp_write(s, "\r\n", 2);
+		}
+		fclose(f);
+		nntp_write(s, ".\r\n", 3);
+	} else
+		nntp_reply(s, "501 unknown LIST keyword");
+}
+
+/* NEWGROUPS / NEWNEWS: [yy]yymmdd hhmmss [GMT] */
+static int
+parse_datetime(struct session *s, char **argv, int argc, int at, time_t *out)
+{
+	struct tm	 tm;
+	const char	*d = argv[at], *t = argv[at + 1];
+	int		 gmt = argc > at + 2;
+	size_t		 dl = strlen(d);
+	int		 y;
+
+	if (gmt && strcasecmp(argv[at + 2], "GMT") != 0)
+		return -1;
+	if ((dl != 6 && dl != 8) || strlen(t) != 6 || strspn(d, "0123456789") != dl ||
+	    strspn(t, "0123456789") != 6)
+		return -1;
+	memset(&tm, 0, sizeof(tm));
+	if (dl == 8) {
+		y = (d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 + d[3] - '0';
+		d += 4;
+	} else {
+		/* RFC 3977 7.3.2: the century closest to now. */
+		int yy = (d[0] - '0') * 10 + d[1] - '0';
+		time_t now = time(NULL);
+		struct tm ntm;
+		int cy;
+
+		gmtime_r(&now, &ntm);
+		cy = ntm.tm_year + 1900;
+		y = cy - cy % 100 + yy;
+		if (y > cy + 50)
+			y -= 100;
+		else if (y < cy - 50)
+			y += 100;
+		d += 2;
+	}
+	tm.tm_year = y - 1900;
+	tm.tm_mon = (d[0] - '0') * 10 + d[1] - '0' - 1;
+	tm.tm_mday = (d[2] - '0') * 10 + d[3] - '0';
+	tm.tm_hour = (t[0] - '0') * 10 + t[1] - '0';
+	tm.tm_min = (t[2] - '0') * 10 + t[3] - '0';
+	tm.tm_sec = (t[4] - '0') * 10 + t[5] - '0';
+	if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
+		return -1;
+	if (gmt)
+		*out = timegm(&tm);
+	else {
+		tm.tm_isdst = -1;
+		*out = mktime(&tm);
+	}
+	return 0;
+}
+
+static void
+cmd_newgroups(struct session *s, int argc, char **argv)
+{
+	struct listctx	lc = { s, "ACTIVE", NULL, 0 };
+
+	if (parse_datetime(s, argv, argc, 1, &lc.since) == -1) {
+		nntp_reply(s, "501 bad date or time");
+		return;
+	}
+	if (lc.since == 0)
+		lc.since = 1;
+	nntp_reply(s, "231 list of new newsgroups follows");
+	store_group_each(s->srv->store, list_group_cb, &lc);
+	nntp_write(s, ".\r\n", 3);
+}
+
+struct newnews {
+	struct session	*s;
+	const char	*pat;
+	time_t		 since;
+	struct buf	 seen;		/* message-ids already sent, "\n"-separated */
+};
+
+static int
+newnews_id_cb(const char *msgid, void *arg)
+{
+	struct newnews	*nn = arg;
+	char		*key;
+
+	xasprintf(&key, "\n%s\n", msgid);
+	if (nn->seen.data == NULL || strstr(nn->seen.data, key) == NULL) {
+		buf_adds(&nn->seen, key + (nn->seen.len ? 1 : 0));
+		nntp_reply(nn->s, "%s", msgid);
+	}
+	free(key);
+	return 0;
+}
+
+static int
+newnews_group_cb(const struct store_group *g, void *arg)
+{
+	struct newnews	*nn = arg;
+
+	if (!wildmat_match(g->name, nn->pat))
+		return 0;
+	return store_newnews(nn->s->srv->store, g->id, nn->since, newnews_id_cb, nn);
+}
+
+static void
+cmd_newnews(struct session *s, int argc, char **argv)
+{
+	struct newnews	nn;
+
+	memset(&nn, 0, sizeof(nn));
+	nn.s = s;
+	nn.pat = argv[1];
+	if (!wildmat_valid(argv[1])) {
+		nntp_reply(s, "501 bad wildmat");
+		return;
+	}
+	if (parse_datetime(s, argv, argc, 2, &nn.since) == -1) {
+		nntp_reply(s, "501 bad date or time");
+		return;
+	}
+	buf_init(&nn.seen);
+	buf_addc(&nn.seen, '\n');
+	nntp_reply(s, "230 list of new articles follows");
+	store_group_each(s->srv->store, newnews_group_cb, &nn);
+	nntp_write(s, ".\r\n", 3);
+	buf_free(&nn.seen);
+}
+
+/* POST */
+
+static void
+cmd_post(struct session *s, int argc, char **argv)
+{
+	if (!posting_allowed(s)) {
+		if (auth_allowed(s) && !s->authed)
+			nntp_reply(s, "480 authentication required");
+		else
+			nntp_reply(s, "440 posting not permitted");
+		return;
+	}
+	nntp_reply(s, "340 send article to be posted; end with <CR-LF>.<CR-LF>");
+	nntp_post_begin(s);
+}
+
+void
+nntp_post_done(struct session *s, const char *article, size_t len, int too_big)
+{
+	struct post_req	req;
+	char		msg[256], msgid[256];
+	int		code;
+
+	if (too_big) {
+		nntp_reply(s, "441 article too big (limit %zu octets)",
+		    s->srv->conf->max_article_size);
+		return;
+	}
+	memset(&req, 0, sizeof(req));
+	req.store = s->srv->store;
+	req.conf = s->srv->conf;
+	req.key = s->srv->key;
+	req.user = s->authed ? s->user : NULL;
+	req.data = article;
+	req.len = len;
+	code = post_article(&req, msg, sizeof(msg), msgid, sizeof(msgid));
+	if (code == 240) {
+		slog(s, LOG_LVL_INFO, "posted %s", msgid);
+		nntp_reply(s, "240 article received %s", msgid);
+	} else {
+		slog(s, LOG_LVL_INFO, "post refused: %s", msg);
+		nntp_reply(s, "%d %s", code, msg);
+	}
+}
+
+/* STARTTLS, AUTHINFO, COMPRESS */
+
+static void
+cmd_starttls(struct session *s, int argc, char **argv)
+{
+	if (s->tls || s->authed || s->compress) {
+		nntp_reply(s, "502 STARTTLS not allowed now");
+		return;
+	}
+	if (s->srv->tls == NULL) {
+		nntp_reply(s, "580 TLS not available");
+		return;
+	}
+	nntp_reply(s, "382 continue with TLS negotiation");
+	if (nntp_starttls(s) == -1) {
+		s->state = SS_CLOSING;
+		s->close_reason = "TLS setup failed";
+	}
+}
+
+static int
+authfail_check(struct session *s, int add)
+{
+	struct server	*srv = s->srv;
+	time_t		 now = time(NULL);
+	int		 i, free_slot = -1, oldest = 0;
+
+	for (i = 0; i < (int)(sizeof(srv->fails) / sizeof(srv->fails[0])); i++) {
+		struct authfail *f = &srv->fails[i];
+
+		if (f->addr[0] != '\0' && now - f->window >= 60)
+			f->addr[0] = '\0';
+		if (f->addr[0] == '\0') {
+			if (free_slot < 0)
+				free_slot = i;
+			continue;
+		}
+		if (f->window < srv->fails[oldest].window)
+			oldest = i;
+		if (!strcmp(f->addr, s->addr)) {
+			if (add)
+				f->count++;
+			return f->count >= srv->conf->auth_failures;
+		}
+	}
+	if (add) {
+		i = free_slot >= 0 ? free_slot : oldest;
+		snprintf(srv->fails[i].addr, sizeof(srv->fails[i].addr), "%s", s->addr);
+		srv->fails[i].window = now;
+		srv->fails[i].count = 1;
+	}
+	return 0;
+}
+
+static void
+auth_check(struct session *s, const char *user, const char *pass)
+{
+	if (authfail_check(s, 0)) {
+		nntp_reply(s, "481 too many failed attempts, try again later");
+		return;
+	}
+	if (auth_password(s->srv->store, user, pass) == 0) {
+		free(s->user);
+		s->user = xstrdup(user);
+		s->authed = 1;
+		slog(s, LOG_LVL_INFO, "authenticated as %s", user);
+		nntp_reply(s, "281 authentication accepted");
+	} else {
+		authfail_check(s, 1);
+		slog(s, LOG_LVL_WARN, "authentication failed for %s", user);
+		nntp_reply(s, "481 authentication failed");
+	}
+}
+
+static void
+cmd_authinfo(struct session *s, int argc, char **argv)
+{
+	if (s->authed) {
+		nntp_reply(s, "502 already authenticated");
+		return;
+	}
+	if (!auth_allowed(s)) {
+		nntp_reply(s, "483 encryption required: use STARTTLS first");
+		return;
+	}
+	if (!strcasecmp(argv[1], "USER")) {
+		if (argc != 3) {
+			nntp_reply(s, "501 AUTHINFO USER name");
+			return;
+		}
+		free(s->user);
+		s->user = xstrdup(argv[2]);
+		nntp_reply(s, "381 password required");
+	} else if (!strcasecmp(argv[1], "PASS")) {
+		if (argc != 3) {
+			nntp_reply(s, "501 AUTHINFO PASS password");
+			return;
+		}
+		if (s->user == NULL) {
+			nntp_reply(s, "482 AUTHINFO USER first");
+			return;
+		}
+		auth_check(s, s->user, argv[2]);
+	} else if (!strcasecmp(argv[1], "SASL")) {
+		char	user[256], pass[256];
+
+		if (argc < 3 || strcasecmp(argv[2], "PLAIN") != 0) {
+			nntp_reply(s, "503 only SASL PLAIN is supported");
+			return;
+		}
+		if (argc != 4) {
+			/* RFC 4643 2.4: the initial response is required here (no 383 round). */
+			nntp_reply(s, "482 SASL PLAIN needs the initial response");
+			return;
+		}
+		if (auth_sasl_plain(argv[3], user, sizeof(user), pass, sizeof(pass)) == -1) {
+			nntp_reply(s, "482 malformed SASL PLAIN response");
+			return;
+		}
+		auth_check(s, user, pass);
+		explicit_bzero(pass, sizeof(pass));
+	} else
+		nntp_reply(s, "501 AUTHINFO USER|PASS|SASL");
+}
+
+static void
+cmd_compress(struct session *s, int argc, char **argv)
+{
+	if (s->compress) {
+		nntp_reply(s, "502 compression already active");
+		return;
+	}
+	if (strcasecmp(argv[1], "DEFLATE") != 0) {
+		nntp_reply(s, "501 unknown compression algorithm");
+		return;
+	}
+	nntp_reply(s, "206 compression active");
+	if (nntp_compress(s) == -1) {
+		s->state = SS_CLOSING;
+		s->close_reason = "COMPRESS setup failed";
+	}
+}
+
+static const struct cmd cmds[] = {
+	{ "ARTICLE",		0, 1,  0, cmd_article },
+	{ "AUTHINFO",		1, 3,  0, cmd_authinfo },
+	{ "BODY",		0, 1,  0, cmd_article },
+	{ "CAPABILITIES",	0, 1,  0, cmd_capabilities },
+	{ "COMPRESS",		1, 1,  0, cmd_compress },
+	{ "DATE",		0, 0,  0, cmd_date },
+	{ "GROUP",		1, 1,  0, cmd_group },
+	{ "HDR",		1, 2,  0, cmd_hdr },
+	{ "HEAD",		0, 1,  0, cmd_article },
+	{ "HELP",		0, 0,  0, cmd_help },
+	{ "LAST",		0, 0,  0, cmd_step },
+	{ "LIST",		0, 2,  0, cmd_list },
+	{ "LISTGROUP",		0, 2,  0, cmd_listgroup },
+	{ "MODE",		1, 1,  0, cmd_mode },
+	{ "NEWGROUPS",		2, 3,  0, cmd_newgroups },
+	{ "NEWNEWS",		3, 4,  0, cmd_newnews },
+	{ "NEXT",		0, 0,  0, cmd_step },
+	{ "OVER",		0, 1,  0, cmd_over },
+	{ "POST",		0, 0,  0, cmd_post },
+	{ "QUIT",		0, 0,  0, cmd_quit },
+	{ "STARTTLS",		0, 0,  NEED_NOTLS, cmd_starttls },
+	{ "STAT",		0, 1,  0, cmd_article },
+	{ "XHDR",		1, 2,  0, cmd_hdr },
+	{ "XOVER",		0, 1,  0, cmd_over },
+	{ "XPAT",		3, NNTP_MAX_ARGS - 1, 0, cmd_hdr },
+};
+
+int
+nntp_split(char *line, char **argv, int max)
+{
+	int	argc = 0;
+	char	*p = line;
+
+	for (;;) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		if (*p == '\0')
+			return argc;
+		if (argc == max)
+			return -1;
+		argv[argc++] = p;
+		while (*p != '\0' && *p != ' ' && *p != '\t')
+			p++;
+		if (*p != '\0')
+			*p++ = '\0';
+	}
+}
+
+void
+nntp_dispatch(struct session *s, char *line)
+{
+	char		*argv[NNTP_MAX_ARGS];
+	const struct cmd *c = NULL;
+	size_t		 i;
+	int		 argc;
+
+	argc = nntp_split(line, argv, NNTP_MAX_ARGS);
+	if (argc == 0) {
+		nntp_reply(s, "500 empty command");
+		return;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcasecmp(argv[0], cmds[i].name)) {
+			c = &cmds[i];
+			break;
+		}
+	if (c == NULL) {
+		nntp_reply(s, "500 unknown command");
+		return;
+	}
+	if (argc < 0 || argc - 1 < c->min || argc - 1 > c->max) {
+		nntp_reply(s, "501 syntax error in arguments");
+		return;
+	}
+	if ((c->needs & NEED_NOTLS) && s->tls) {
+		nntp_reply(s, "502 already using TLS");
+		return;
+	}
+	s->bad_lines = 0;
+	c->fn(s, argc, argv);
+}

@@ -1,0 +1,491 @@
+/* post.c: an article from a reader becomes a comment: parse with libetpan, check,
+ * find the parent from References, and publish (local sources) through import.c. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <libetpan/libetpan.h>
+
+#include "import.h"
+#include "log.h"
+#include "post.h"
+
+int
+post_group_policy(const struct conf *c, const char *group)
+{
+	const struct conf_source	*s = conf_source_by_group(c, group);
+
+	return s ? (int)s->posting : POST_NO;
+}
+
+/* Raw header value, unfolded; caller owns; NULL if absent. */
+static char *
+hdr(const char *data, size_t head_len, const char *name)
+{
+	size_t		 nl = strlen(name);
+	const char	*p = data, *end = data + head_len, *e;
+	struct buf	 b;
+
+	while (p < end) {
+		if ((size_t)(end - p) > nl && !strncasecmp(p, name, nl) && p[nl] == ':') {
+			p += nl + 1;
+			while (p < end && (*p == ' ' || *p == '\t'))
+				p++;
+			buf_init(&b);
+			for (e = p; e < end; e++) {
+				if (*e == '\r')
+					continue;
+				if (*e == '\n') {
+					if (e + 1 < end && (e[1] == ' ' || e[1] == '\t'))
+						continue;
+					break;
+				}
+				buf_addc(&b, *e);
+			}
+			while (b.len > 0 && (b.data[b.len - 1] == ' ' || b.data[b.len - 1] == '\t'))
+				b.data[--b.len] = '\0';
+			return buf_steal(&b);
+		}
+		if ((p = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			break;
+		p++;
+	}
+	return NULL;
+}
+
+/* Decode RFC 2047 words into UTF-8; caller owns. */
+static char *
+decode_words(const char *s)
+{
+	size_t	 idx = 0;
+	char	*out = NULL, *ret;
+
+	if (mailmime_encoded_phrase_parse("utf-8", s, strlen(s), &idx, "utf-8", &out) !=
+	    MAILIMF_NO_ERROR || out == NULL)
+		return xstrdup(s);
+	ret = xstrdup(out);
+	free(out);
+	return ret;
+}
+
+/* Parse From: into a display name and an address. */
+static int
+parse_from(const char *v, char **name, char **addr)
+{
+	struct mailimf_mailbox_list	*ml = NULL;
+	struct mailimf_mailbox		*mb;
+	size_t				 idx = 0;
+
+	if (mailimf_mailbox_list_parse(v, strlen(v), &idx, &ml) != MAILIMF_NO_ERROR)
+		return -1;
+	if (clist_count(ml->mb_list) != 1) {
+		mailimf_mailbox_list_free(ml);
+		return -1;
+	}
+	mb = clist_content(clist_begin(ml->mb_list));
+	*addr = xstrdup(mb->mb_addr_spec);
+	*name = mb->mb_display_name ? decode_words(mb->mb_display_name) : xstrdup("");
+	mailimf_mailbox_list_free(ml);
+	return 0;
+}
+
+static int
+valid_msgid(const char *m)
+{
+	size_t	n = strlen(m);
+	const char *at = strchr(m, '@');
+
+	if (n < 5 || n > 250 || m[0] != '<' || m[n - 1] != '>' || at == NULL ||
+	    at == m + 1 || at[1] == '>')
+		return 0;
+	for (; *m; m++)
+		if ((unsigned char)*m <= ' ' || (unsigned char)*m >= 0x7f)
+			return 0;
+	return 1;
+}
+
+/* Valid UTF-8? */
+static int
+utf8_ok(const unsigned char *p, size_t n)
+{
+	size_t	i = 0, k, need;
+
+	while (i < n) {
+		if (p[i] < 0x80) {
+			i++;
+			continue;
+		}
+		if (p[i] >= 0xc2 && p[i] <= 0xdf)
+			need = 1;
+		else if (p[i] >= 0xe0 && p[i] <= 0xef)
+			need = 2;
+		else if (p[i] >= 0xf0 && p[i] <= 0xf4)
+			need = 3;
+		else
+			return 0;
+		for (k = 1; k <= need; k++)
+			if (i + k >= n || (p[i + k] & 0xc0) != 0x80)
+				return 0;
+		i += need + 1;
+	}
+	return 1;
+}
+
+/* Decode the body per Content-Transfer-Encoding and charset into UTF-8 text with LF
+ * line ends. flowed and delsp come from Content-Type. Caller owns; NULL with why set. */
+static char *
+decode_body(const char *data, size_t head_len, size_t len, int *flowed, int *delsp,
+    const char **why)
+{
+	char		*ct = hdr(data, head_len, "Content-Type");
+	char		*cte = hdr(data, head_len, "Content-Transfer-Encoding");
+	char		*charset = NULL, *dec = NULL, *conv = NULL, *out = NULL;
+	size_t		 declen = 0, convlen = 0, idx = 0, i;
+	int		 enc = MAILMIME_MECHANISM_8BIT;
+	struct mailmime_content *mc = NULL;
+	const char	*body = data + head_len;
+	size_t		 blen = len - head_len;
+	struct buf	 b;
+
+	*flowed = *delsp = 0;
+	if (ct != NULL) {
+		if (mailmime_content_parse(ct, strlen(ct), &idx, &mc) != MAILIMF_NO_ERROR) {
+			*why = "malformed Content-Type";
+			goto done;
+		}
+		if (mc->ct_type->tp_type != MAILMIME_TYPE_DISCRETE_TYPE ||
+		    mc->ct_type->tp_data.tp_discrete_type->dt_type != MAILMIME_DISCRETE_TYPE_TEXT ||
+		    strcasecmp(mc->ct_subtype, "plain") != 0) {
+			*why = "only text/plain articles are accepted";
+			goto done;
+		}
+		{
+			const char *v = mailmime_content_param_get(mc, "charset");
+			if (v != NULL)
+				charset = xstrdup(v);
+			v = mailmime_content_param_get(mc, "format");
+			*flowed = v != NULL && !strcasecmp(v, "flowed");
+			v = mailmime_content_param_get(mc, "delsp");
+			*delsp = v != NULL && !strcasecmp(v, "yes");
+		}
+	}
+	if (cte != NULL) {
+		if (!strcasecmp(cte, "quoted-printable"))
+			enc = MAILMIME_MECHANISM_QUOTED_PRINTABLE;
+		else if (!strcasecmp(cte, "base64"))
+			enc = MAILMIME_MECHANISM_BASE64;
+		else if (strcasecmp(cte, "7bit") && strcasecmp(cte, "8bit") &&
+		    strcasecmp(cte, "binary")) {
+			*why = "unknown Content-Transfer-Encoding";
+			goto done;
+		}
+	}
+	idx = 0;
+	if (mailmime_part_parse(body, blen, &idx, enc, &dec, &declen) != MAILIMF_NO_ERROR) {
+		*why = "cannot decode the body";
+		goto done;
+	}
+	if (charset != NULL && strcasecmp(charset, "utf-8") && strcasecmp(charset, "us-ascii")) {
+		if (charconv_buffer("utf-8", charset, dec, declen, &conv, &convlen) !=
+		    MAIL_CHARCONV_NO_ERROR) {
+			*why = "unknown charset";
+			goto done;
+		}
+	} else if (!utf8_ok((unsigned char *)dec, declen)) {
+		*why = "body is not valid UTF-8 (declare its charset)";
+		goto done;
+	}
+	buf_init(&b);
+	{
+		const char *p = conv ? conv : dec;
+		size_t	    n = conv ? convlen : declen;
+
+		for (i = 0; i < n; i++)
+			if (p[i] != '\r' && p[i] != '\0')
+				buf_addc(&b, p[i]);
+	}
+	out = buf_steal(&b);
+done:
+	if (mc != NULL)
+		mailmime_content_free(mc);
+	if (dec != NULL)
+		mailmime_decoded_part_free(dec);
+	if (conv != NULL)
+		charconv_buffer_free(conv);
+	free(ct);
+	free(cte);
+	free(charset);
+	return out;
+}
+
+static void
+html_escape(struct buf *b, const char *p, size_t n)
+{
+	size_t	i;
+
+	for (i = 0; i < n; i++) {
+		switch (p[i]) {
+		case '<':
+			buf_adds(b, "&lt;");
+			break;
+		case '>':
+			buf_adds(b, "&gt;");
+			break;
+		case '&':
+			buf_adds(b, "&amp;");
+			break;
+		case '"':
+			buf_adds(b, "&quot;");
+			break;
+		default:
+			buf_addc(b, p[i]);
+		}
+	}
+}
+
+char *
+post_text_to_html(const char *text, int flowed, int delsp)
+{
+	struct buf	 b, para;
+	const char	*p = text, *nl;
+	int		 depth = 0, d, i, soft = 0;
+
+	buf_init(&b);
+	buf_init(&para);
+	for (;;) {
+		size_t	 n;
+		const char *l;
+
+		nl = strchr(p, '\n');
+		n = nl ? (size_t)(nl - p) : strlen(p);
+		if (nl == NULL && n == 0)
+			break;
+		l = p;
+		if (n == 3 && !strncmp(l, "-- ", 3))
+			break;				/* signature */
+		for (d = 0; (size_t)d < n && l[d] == '>'; d++)
+			;
+		/* "> > x" (non-flowed quoting) counts too */
+		if (d == 0) {
+			size_t k = 0;
+			while (k + 1 < n && l[k] == '>' && l[k + 1] == ' ') {
+				d++;
+				k += 2;
+			}
+		}
+		{
+			size_t k = 0;
+			int dd = 0;
+			while (k < n && (l[k] == '>' || (l[k] == ' ' && k + 1 < n &&
+			    l[k + 1] == '>'))) {
+				if (l[k] == '>')
+					dd++;
+				k++;
+			}
+			d = dd;
+			l += k;
+			n -= k;
+		}
+		if (n > 0 && l[0] == ' ')	/* space-stuffing / quote separator */
+			l++, n--;
+		if (d != depth || (n == 0 && !soft)) {
+			if (para.len > 0) {
+				buf_adds(&b, "<p>");
+				buf_add(&b, para.data, para.len);
+				buf_adds(&b, "</p>\n");
+				buf_reset(&para);
+			}
+			for (i = depth; i > d; i--)
+				buf_adds(&b, "</blockquote>\n");
+			for (i = depth; i < d; i++)
+				buf_adds(&b, "<blockquote>");
+			depth = d;
+		}
+		if (n > 0) {
+			int trailing = flowed && l[n - 1] == ' ';
+
+			if (para.len > 0 && !soft)
+				buf_adds(&para, "<br>\n");
+			html_escape(&para, l, trailing && delsp ? n - 1 : n);
+			soft = trailing;
+		} else
+			soft = 0;
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+	if (para.len > 0) {
+		buf_adds(&b, "<p>");
+		buf_add(&b, para.data, para.len);
+		buf_adds(&b, "</p>\n");
+	}
+	for (i = depth; i > 0; i--)
+		buf_adds(&b, "</blockquote>\n");
+	buf_free(&para);
+	return buf_steal(&b);
+}
+
+int
+post_article(const struct post_req *r, char *msg, size_t msglen, char *msgid_out,
+    size_t msgidlen)
+{
+	const struct conf_source *src = NULL;
+	struct store_item	 parent;
+	struct importer		*im = NULL;
+	struct item		 it;
+	const char		*why = NULL, *p;
+	char			*ng = NULL, *subj = NULL, *from = NULL, *refs = NULL;
+	char			*msgid = NULL, *name = NULL, *addr = NULL, *text = NULL;
+	char			*last = NULL, *tok, *save = NULL;
+	size_t			 head_len;
+	long long		 sid, pid, cid;
+	int			 flowed, delsp, code = 441, have_parent = 0, rc;
+
+	memset(&it, 0, sizeof(it));
+	/* Header and body split at the first empty line. */
+	if ((p = strstr(r->data, "\r\n\r\n")) == NULL || (size_t)(p - r->data) > r->len) {
+		why = "no empty line between header and body";
+		goto done;
+	}
+	head_len = (size_t)(p - r->data) + 4;
+	if ((ng = hdr(r->data, head_len, "Newsgroups")) == NULL)
+		why = "missing Newsgroups header";
+	else if ((subj = hdr(r->data, head_len, "Subject")) == NULL || *subj == '\0')
+		why = "missing Subject header";
+	else if ((from = hdr(r->data, head_len, "From")) == NULL)
+		why = "missing From header";
+	if (why != NULL)
+		goto done;
+	if (parse_from(from, &name, &addr) == -1) {
+		why = "malformed From header";
+		goto done;
+	}
+	for (tok = strtok_r(ng, ", \t", &save); tok != NULL; tok = strtok_r(NULL, ", \t",
+	    &save)) {
+		const struct conf_source *s = conf_source_by_group(r->conf, tok);
+
+		if (s == NULL) {
+			why = "no such newsgroup";
+			goto done;
+		}
+		if (src != NULL && s != src) {
+			why = "cross-posting to groups of different blogs is not possible";
+			goto done;
+		}
+		src = s;
+	}
+	if (src == NULL) {
+		why = "empty Newsgroups header";
+		goto done;
+	}
+	if (src->posting == POST_NO || (src->posting == POST_AUTH && r->user == NULL)) {
+		why = src->posting == POST_NO ? "posting to this group is not allowed" :
+		    "authentication required to post to this group";
+		code = src->posting == POST_NO ? 441 : 480;
+		goto done;
+	}
+	if ((msgid = hdr(r->data, head_len, "Message-ID")) != NULL) {
+		if (!valid_msgid(msgid)) {
+			why = "malformed Message-ID";
+			goto done;
+		}
+		if ((rc = store_msgid_exists(r->store, msgid)) == 0) {
+			code = 441;
+			why = "435 duplicate: that Message-ID is known already";
+			goto done;
+		}
+	}
+	/* The parent: the last known Message-ID of References. */
+	if ((refs = hdr(r->data, head_len, "References")) == NULL) {
+		why = "a new thread is a new blog article: only the blog's authors can start "
+		    "one (use a follow-up)";
+		goto done;
+	}
+	for (tok = strtok_r(refs, " \t,", &save); tok != NULL; tok = strtok_r(NULL, " \t,",
+	    &save))
+		if (valid_msgid(tok) && store_article_item(r->store, tok, &sid, &pid, &cid)
+		    == 0) {
+			free(last);
+			last = xstrdup(tok);
+		}
+	if (last == NULL) {
+		why = "References names no article known here";
+		goto done;
+	}
+	store_article_item(r->store, last, &sid, &pid, &cid);
+	if (src->type != SRC_LOCAL) {
+		why = "posting to blog sources is not available yet";
+		goto done;
+	}
+	if ((text = decode_body(r->data, head_len, r->len, &flowed, &delsp, &why)) == NULL)
+		goto done;
+	{
+		const char *t = text;
+		while (*t == '\n' || *t == ' ')
+			t++;
+		if (*t == '\0') {
+			why = "empty article body";
+			goto done;
+		}
+	}
+
+	if ((im = importer_new(r->store, r->conf, src, r->key)) == NULL) {
+		why = "internal error";
+		goto done;
+	}
+	/* The parent must belong to the same source. */
+	rc = store_item_get(r->store, sid, pid, cid, &parent);
+	if (rc != 0) {
+		why = "parent article unknown";
+		goto done;
+	}
+	have_parent = 1;
+	it.kind = ITEM_COMMENT;
+	it.state = ITEM_OK;
+	it.post_id = pid;
+	it.parent_id = cid;
+	it.author = decode_words(name);
+	it.author_email = xstrdup(addr);
+	it.date = time(NULL);
+	it.html = post_text_to_html(text, flowed, delsp);
+	if (store_begin(r->store) == -1) {
+		why = "store busy, try again";
+		code = 441;
+		goto done;
+	}
+	it.comment_id = store_local_comment_id(r->store, sid);
+	if (msgid == NULL)
+		xasprintf(&msgid, "<p%lld.c%lld@%s>", pid, it.comment_id, src->domain);
+	if (importer_item_msgid(im, &it, msgid) == -1 || importer_publish(im) == -1 ||
+	    store_commit(r->store) == -1) {
+		store_rollback(r->store);
+		why = "could not store the article";
+		goto done;
+	}
+	snprintf(msgid_out, msgidlen, "%s", msgid);
+	code = 240;
+done:
+	if (why != NULL) {
+		if (!strncmp(why, "435 ", 4))
+			why += 4;
+		snprintf(msg, msglen, "%s", why);
+	}
+	if (have_parent)
+		store_item_clear(&parent);
+	importer_free(im);
+	item_free(&it);
+	free(ng);
+	free(subj);
+	free(from);
+	free(refs);
+	free(msgid);
+	free(name);
+	free(addr);
+	free(text);
+	free(last);
+	(void)src;
+	return code;
+}

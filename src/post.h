@@ -1,0 +1,33 @@
+/* post.h: the one path for an article posted by a reader (NNTP POST, later mail):
+ * parse, check, find the parent, store durably, publish or queue for the blog. */
+#ifndef CONFAB_POST_H
+#define CONFAB_POST_H
+
+#include <stddef.h>
+
+#include "conf.h"
+#include "secret.h"
+#include "store.h"
+
+struct post_req {
+	struct store		*store;
+	const struct conf	*conf;
+	const unsigned char	*key;
+	const char		*user;		/* authenticated user, or NULL */
+	const char		*data;		/* the article, CRLF, dot-unstuffed */
+	size_t			 len;
+};
+
+/* Returns the NNTP code to answer: 240 (accepted), 441 (refused: why in msg).
+ * msgid receives the article's Message-ID on success. */
+int	post_article(const struct post_req *, char *msg, size_t msglen, char *msgid,
+	    size_t msgidlen);
+
+/* Posting allowed for this group? (enum posting of its source; POST_NO if unknown) */
+int	post_group_policy(const struct conf *, const char *group);
+
+/* Plain text (LF or CRLF) to HTML for a comment: paragraphs, <br>, "> " quote blocks
+ * as <blockquote>, the signature after "-- " dropped. Caller owns the result. */
+char	*post_text_to_html(const char *text, int flowed, int delsp);
+
+#endif

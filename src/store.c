@@ -1,0 +1,1055 @@
+/* store.c: SQLite store. The only file with SQL in it. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "store.h"
+
+enum stmt_id {
+	S_GROUP_GET, S_GROUP_INS, S_GROUP_UPD, S_GROUP_EACH, S_GROUP_NEXT, S_GROUP_BUMP,
+	S_SOURCE_GET, S_SOURCE_INS,
+	S_ITEM_GET, S_ITEM_INS, S_ITEM_UPD, S_ITEM_STAMP, S_ITEM_BY_LINK, S_ITEM_VANISH,
+	S_ITEM_DIRTY, S_ITEM_CLEAN, S_LOCAL_ID,
+	S_ART_INS, S_NUM_INS, S_ART_WITHDRAW, S_ART_BY_MSGID, S_ART_BY_ID, S_ART_BY_NUM,
+	S_ART_EXISTS, S_ART_MSGID, S_ART_ITEM, S_STEP_NEXT, S_STEP_PREV, S_ART_NUM,
+	S_OVER_RANGE, S_OVER_MSGID, S_NUM_RANGE, S_HEAD_RANGE, S_NEWNEWS,
+	S_USER_PUT, S_USER_GET, S_USER_DEL, S_USER_EACH,
+	S_META_GET, S_META_PUT,
+	S_MAX
+};
+
+static const char *stmt_sql[S_MAX] = {
+	[S_GROUP_GET] = "SELECT g.id, g.name, g.description, g.created, g.posting,"
+	    " (SELECT count(*) FROM numbers n JOIN articles a ON a.id = n.article_id"
+	    "   WHERE n.group_id = g.id AND a.live),"
+	    " (SELECT min(n.num) FROM numbers n JOIN articles a ON a.id = n.article_id"
+	    "   WHERE n.group_id = g.id AND a.live),"
+	    " g.next_num - 1 FROM groups g WHERE g.name = ?1",
+	[S_GROUP_INS] = "INSERT INTO groups (name, description, created, posting, next_num)"
+	    " VALUES (?1, ?2, ?3, ?4, 1)",
+	[S_GROUP_UPD] = "UPDATE groups SET description = ?2, posting = ?3 WHERE id = ?1",
+	[S_GROUP_EACH] = "SELECT g.id, g.name, g.description, g.created, g.posting,"
+	    " (SELECT count(*) FROM numbers n JOIN articles a ON a.id = n.article_id"
+	    "   WHERE n.group_id = g.id AND a.live),"
+	    " (SELECT min(n.num) FROM numbers n JOIN articles a ON a.id = n.article_id"
+	    "   WHERE n.group_id = g.id AND a.live),"
+	    " g.next_num - 1 FROM groups g ORDER BY g.name",
+	[S_GROUP_NEXT] = "SELECT next_num FROM groups WHERE id = ?1",
+	[S_GROUP_BUMP] = "UPDATE groups SET next_num = next_num + 1 WHERE id = ?1",
+	[S_SOURCE_GET] = "SELECT id FROM sources WHERE name = ?1",
+	[S_SOURCE_INS] = "INSERT INTO sources (name) VALUES (?1)",
+	[S_ITEM_GET] = "SELECT kind, state, post_id, comment_id, parent_id, post_link, title,"
+	    " author, email, url, link, html, date, categories, hash, msgid, article_id, dirty,"
+	    " gen FROM items WHERE source_id = ?1 AND post_id = ?2 AND comment_id = ?3",
+	[S_ITEM_INS] = "INSERT INTO items (source_id, post_id, comment_id, kind, state,"
+	    " parent_id, post_link, title, author, email, url, link, html, date, categories,"
+	    " hash, msgid, gen, dirty, article_id)"
+	    " VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14,?15,?16,?17,?18,1,0)",
+	[S_ITEM_UPD] = "UPDATE items SET kind = ?4, state = ?5, parent_id = ?6, post_link = ?7,"
+	    " title = ?8, author = ?9, email = ?10, url = ?11, link = ?12, html = ?13,"
+	    " date = ?14, categories = ?15, hash = ?16, gen = ?18, dirty = 1"
+	    " WHERE source_id = ?1 AND post_id = ?2 AND comment_id = ?3",
+	[S_ITEM_STAMP] = "UPDATE items SET gen = ?4"
+	    " WHERE source_id = ?1 AND post_id = ?2 AND comment_id = ?3",
+	[S_ITEM_BY_LINK] = "SELECT post_id FROM items WHERE source_id = ?1 AND comment_id = 0"
+	    " AND link = ?2 LIMIT 1",
+	[S_ITEM_VANISH] = "UPDATE items SET state = 6, dirty = 1, hash = 'vanished'"
+	    " WHERE source_id = ?1 AND post_id = ?2 AND comment_id <> 0 AND gen <> ?3"
+	    " AND state = 0 AND msgid IS NULL",
+	[S_ITEM_DIRTY] = "SELECT post_id, comment_id FROM items WHERE source_id = ?1 AND dirty"
+	    " ORDER BY comment_id <> 0, date, post_id, comment_id",
+	[S_ITEM_CLEAN] = "UPDATE items SET dirty = 0, article_id = ?4"
+	    " WHERE source_id = ?1 AND post_id = ?2 AND comment_id = ?3",
+	[S_LOCAL_ID] = "SELECT max(max(comment_id), max(post_id)) + 1 FROM items"
+	    " WHERE source_id = ?1",
+	[S_ART_INS] = "INSERT INTO articles (msgid, source_id, post_id, comment_id, version,"
+	    " live, date, arrived, data, head_len, over)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7, ?8, ?9, ?10)",
+	[S_NUM_INS] = "INSERT INTO numbers (group_id, num, article_id) VALUES (?1, ?2, ?3)",
+	[S_ART_WITHDRAW] = "UPDATE articles SET live = 0 WHERE id = ?1",
+	[S_ART_BY_MSGID] = "SELECT id, msgid, live, date, arrived, data, head_len FROM articles"
+	    " WHERE msgid = ?1",
+	[S_ART_BY_ID] = "SELECT id, msgid, live, date, arrived, data, head_len FROM articles"
+	    " WHERE id = ?1",
+	[S_ART_BY_NUM] = "SELECT a.id, a.msgid, a.live, a.date, a.arrived, a.data, a.head_len"
+	    " FROM numbers n JOIN articles a ON a.id = n.article_id"
+	    " WHERE n.group_id = ?1 AND n.num = ?2",
+	[S_ART_EXISTS] = "SELECT 1 FROM articles WHERE msgid = ?1",
+	[S_ART_MSGID] = "SELECT msgid, live FROM articles WHERE id = ?1",
+	[S_ART_ITEM] = "SELECT source_id, post_id, comment_id FROM articles WHERE msgid = ?1",
+	[S_STEP_NEXT] = "SELECT n.num FROM numbers n JOIN articles a ON a.id = n.article_id"
+	    " WHERE n.group_id = ?1 AND n.num > ?2 AND a.live ORDER BY n.num LIMIT 1",
+	[S_STEP_PREV] = "SELECT n.num FROM numbers n JOIN articles a ON a.id = n.article_id"
+	    " WHERE n.group_id = ?1 AND n.num < ?2 AND a.live ORDER BY n.num DESC LIMIT 1",
+	[S_ART_NUM] = "SELECT n.num FROM numbers n JOIN articles a ON a.id = n.article_id"
+	    " WHERE n.group_id = ?1 AND a.msgid = ?2 AND a.live",
+	[S_OVER_RANGE] = "SELECT n.num, a.over FROM numbers n JOIN articles a"
+	    " ON a.id = n.article_id WHERE n.group_id = ?1 AND n.num BETWEEN ?2 AND ?3"
+	    " AND a.live ORDER BY n.num LIMIT ?4",
+	[S_OVER_MSGID] = "SELECT over FROM articles WHERE msgid = ?1 AND live",
+	[S_NUM_RANGE] = "SELECT n.num FROM numbers n JOIN articles a"
+	    " ON a.id = n.article_id WHERE n.group_id = ?1 AND n.num BETWEEN ?2 AND ?3"
+	    " AND a.live ORDER BY n.num LIMIT ?4",
+	[S_HEAD_RANGE] = "SELECT n.num, a.data, a.head_len FROM numbers n JOIN articles a"
+	    " ON a.id = n.article_id WHERE n.group_id = ?1 AND n.num BETWEEN ?2 AND ?3"
+	    " AND a.live ORDER BY n.num LIMIT ?4",
+	[S_NEWNEWS] = "SELECT a.msgid FROM numbers n JOIN articles a ON a.id = n.article_id"
+	    " WHERE n.group_id = ?1 AND a.arrived >= ?2 AND a.live ORDER BY n.num",
+	[S_USER_PUT] = "INSERT OR REPLACE INTO users (name, hash) VALUES (?1, ?2)",
+	[S_USER_GET] = "SELECT hash FROM users WHERE name = ?1",
+	[S_USER_DEL] = "DELETE FROM users WHERE name = ?1",
+	[S_USER_EACH] = "SELECT name FROM users ORDER BY name",
+	[S_META_GET] = "SELECT value FROM meta WHERE key = ?1",
+	[S_META_PUT] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
+};
+
+/* Forward migrations: migrations[v] takes schema version v to v + 1. */
+static const char *migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+	"CREATE TABLE sources (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+	"CREATE TABLE groups (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	"  description TEXT, created INTEGER NOT NULL, posting INTEGER NOT NULL,"
+	"  next_num INTEGER NOT NULL);"
+	"CREATE TABLE items (source_id INTEGER NOT NULL REFERENCES sources(id),"
+	"  post_id INTEGER NOT NULL, comment_id INTEGER NOT NULL, kind INTEGER NOT NULL,"
+	"  state INTEGER NOT NULL, parent_id INTEGER NOT NULL, post_link TEXT, title TEXT,"
+	"  author TEXT, email TEXT, url TEXT, link TEXT, html TEXT, date INTEGER,"
+	"  categories TEXT, hash TEXT NOT NULL, msgid TEXT, gen INTEGER NOT NULL,"
+	"  dirty INTEGER NOT NULL, article_id INTEGER NOT NULL,"
+	"  PRIMARY KEY (source_id, post_id, comment_id)) WITHOUT ROWID;"
+	"CREATE INDEX items_dirty ON items (source_id, dirty) WHERE dirty;"
+	"CREATE INDEX items_link ON items (source_id, link) WHERE comment_id = 0;"
+	"CREATE TABLE articles (id INTEGER PRIMARY KEY, msgid TEXT NOT NULL UNIQUE,"
+	"  source_id INTEGER, post_id INTEGER, comment_id INTEGER, version INTEGER,"
+	"  live INTEGER NOT NULL, date INTEGER NOT NULL, arrived INTEGER NOT NULL,"
+	"  data BLOB NOT NULL, head_len INTEGER NOT NULL, over TEXT NOT NULL);"
+	"CREATE INDEX articles_date ON articles (date);"
+	"CREATE INDEX articles_arrived ON articles (arrived);"
+	"CREATE TABLE numbers (group_id INTEGER NOT NULL, num INTEGER NOT NULL,"
+	"  article_id INTEGER NOT NULL, PRIMARY KEY (group_id, num)) WITHOUT ROWID;"
+	"CREATE INDEX numbers_article ON numbers (article_id);"
+	"CREATE TABLE users (name TEXT PRIMARY KEY, hash TEXT NOT NULL) WITHOUT ROWID;",
+};
+#define NMIGRATIONS	(int)(sizeof(migrations) / sizeof(migrations[0]))
+
+struct store {
+	sqlite3		*db;
+	sqlite3_stmt	*st[S_MAX];
+	int		 in_tx;
+};
+
+static sqlite3_stmt *
+prep(struct store *s, enum stmt_id id)
+{
+	if (s->st[id] == NULL) {
+		if (sqlite3_prepare_v3(s->db, stmt_sql[id], -1, SQLITE_PREPARE_PERSISTENT,
+		    &s->st[id], NULL) != SQLITE_OK)
+			fatal("store: preparing statement %d: %s", id, sqlite3_errmsg(s->db));
+	} else {
+		sqlite3_reset(s->st[id]);
+		sqlite3_clear_bindings(s->st[id]);
+	}
+	return s->st[id];
+}
+
+static int
+dberr(struct store *s, const char *what)
+{
+	log_warn("store: %s: %s", what, sqlite3_errmsg(s->db));
+	return -1;
+}
+
+/* Run a statement expecting no rows. */
+static int
+run(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int	rc = sqlite3_step(st);
+
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return dberr(s, what);
+	return 0;
+}
+
+static void
+bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(st, i);
+	else
+		sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+static char *
+col_str(sqlite3_stmt *st, int i)
+{
+	const unsigned char *p = sqlite3_column_text(st, i);
+
+	return p ? xstrdup((const char *)p) : NULL;
+}
+
+static int
+exec(struct store *s, const char *sql)
+{
+	char	*msg = NULL;
+
+	if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		log_warn("store: %s", msg ? msg : "error");
+		sqlite3_free(msg);
+		return -1;
+	}
+	return 0;
+}
+
+int
+store_schema_version(struct store *s)
+{
+	sqlite3_stmt	*st;
+	int		 v = -1;
+
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+static int
+migrate(struct store *s, char *err, size_t errlen)
+{
+	int	 v;
+	char	 sql[64];
+
+	if (exec(s, "BEGIN IMMEDIATE") == -1)
+		goto fail;
+	if ((v = store_schema_version(s)) < 0)
+		goto fail;
+	if (v > NMIGRATIONS) {
+		exec(s, "ROLLBACK");
+		snprintf(err, errlen, "store schema version %d is newer than this confab (%d)",
+		    v, NMIGRATIONS);
+		return -1;
+	}
+	for (; v < NMIGRATIONS; v++) {
+		log_info("store: migrating schema %d -> %d", v, v + 1);
+		if (exec(s, migrations[v]) == -1)
+			goto fail;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);
+		if (exec(s, sql) == -1)
+			goto fail;
+	}
+	if (exec(s, "COMMIT") == -1)
+		goto fail;
+	return 0;
+fail:
+	exec(s, "ROLLBACK");
+	snprintf(err, errlen, "store migration failed: %s", sqlite3_errmsg(s->db));
+	return -1;
+}
+
+struct store *
+store_open(const char *path, int busy_ms, char *err, size_t errlen)
+{
+	struct store	*s = xcalloc(1, sizeof(*s));
+
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) :
+		    "cannot open");
+		goto fail;
+	}
+	sqlite3_busy_timeout(s->db, busy_ms);
+	sqlite3_extended_result_codes(s->db, 1);
+	if (exec(s, "PRAGMA journal_mode = WAL") == -1 ||
+	    exec(s, "PRAGMA synchronous = NORMAL") == -1 ||
+	    exec(s, "PRAGMA foreign_keys = ON") == -1) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+		goto fail;
+	}
+	if (migrate(s, err, errlen) == -1)
+		goto fail;
+	return s;
+fail:
+	store_close(s);
+	return NULL;
+}
+
+void
+store_close(struct store *s)
+{
+	int	i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < S_MAX; i++)
+		sqlite3_finalize(s->st[i]);
+	if (s->db != NULL) {
+		if (sqlite3_close(s->db) != SQLITE_OK)
+			log_warn("store: close: %s", sqlite3_errmsg(s->db));
+	}
+	free(s);
+}
+
+int
+store_begin(struct store *s)
+{
+	if (exec(s, "BEGIN IMMEDIATE") == -1)
+		return -1;
+	s->in_tx = 1;
+	return 0;
+}
+
+int
+store_commit(struct store *s)
+{
+	if (exec(s, "COMMIT") == -1)
+		return -1;
+	s->in_tx = 0;
+	return 0;
+}
+
+int
+store_rollback(struct store *s)
+{
+	s->in_tx = 0;
+	return exec(s, "ROLLBACK");
+}
+
+/* Groups. */
+
+void
+store_group_clear(struct store_group *g)
+{
+	free(g->name);
+	free(g->description);
+	memset(g, 0, sizeof(*g));
+}
+
+static void
+group_row(sqlite3_stmt *st, struct store_group *g)
+{
+	g->id = sqlite3_column_int64(st, 0);
+	g->name = col_str(st, 1);
+	g->description = col_str(st, 2);
+	g->created = (time_t)sqlite3_column_int64(st, 3);
+	g->posting = sqlite3_column_int(st, 4);
+	g->count = sqlite3_column_int64(st, 5);
+	g->high = sqlite3_column_int64(st, 7);
+	if (g->count == 0)
+		g->low = g->high + 1;	/* RFC 3977 6.1.1.2: empty group */
+	else
+		g->low = sqlite3_column_int64(st, 6);
+}
+
+int
+store_group_get(struct store *s, const char *name, struct store_group *g)
+{
+	sqlite3_stmt	*st = prep(s, S_GROUP_GET);
+	int		 rc;
+
+	memset(g, 0, sizeof(*g));
+	bind_text(st, 1, name);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		group_row(st, g);
+		sqlite3_reset(st);
+		return 0;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE ? 1 : dberr(s, "group get");
+}
+
+int
+store_group_ensure(struct store *s, const char *name, const char *desc, int posting,
+    long long *id)
+{
+	struct store_group	 g;
+	sqlite3_stmt		*st;
+	int			 rc;
+
+	if ((rc = store_group_get(s, name, &g)) == -1)
+		return -1;
+	if (rc == 0) {
+		*id = g.id;
+		if (g.posting != posting || (desc != NULL && (g.description == NULL ||
+		    strcmp(desc, g.description)))) {
+			st = prep(s, S_GROUP_UPD);
+			sqlite3_bind_int64(st, 1, g.id);
+			bind_text(st, 2, desc);
+			sqlite3_bind_int(st, 3, posting);
+			rc = run(s, st, "group update");
+		}
+		store_group_clear(&g);
+		return rc;
+	}
+	st = prep(s, S_GROUP_INS);
+	bind_text(st, 1, name);
+	bind_text(st, 2, desc);
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)time(NULL));
+	sqlite3_bind_int(st, 4, posting);
+	if (run(s, st, "group insert") == -1)
+		return -1;
+	*id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+int
+store_group_each(struct store *s, store_group_cb cb, void *arg)
+{
+	sqlite3_stmt		*st = prep(s, S_GROUP_EACH);
+	struct store_group	 g;
+	int			 rc;
+
+	int			 stop = 0;
+
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		group_row(st, &g);
+		stop = cb(&g, arg) != 0;
+		store_group_clear(&g);
+	}
+	sqlite3_reset(st);
+	return stop || rc == SQLITE_DONE ? 0 : dberr(s, "groups");
+}
+
+int
+store_group_next_number(struct store *s, long long gid, long long *num)
+{
+	sqlite3_stmt	*st = prep(s, S_GROUP_NEXT);
+
+	sqlite3_bind_int64(st, 1, gid);
+	if (sqlite3_step(st) != SQLITE_ROW) {
+		sqlite3_reset(st);
+		return dberr(s, "next number");
+	}
+	*num = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	st = prep(s, S_GROUP_BUMP);
+	sqlite3_bind_int64(st, 1, gid);
+	return run(s, st, "bump number");
+}
+
+/* Sources. */
+
+int
+store_source_id(struct store *s, const char *name, long long *id)
+{
+	sqlite3_stmt	*st = prep(s, S_SOURCE_GET);
+
+	bind_text(st, 1, name);
+	if (sqlite3_step(st) == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		sqlite3_reset(st);
+		return 0;
+	}
+	sqlite3_reset(st);
+	st = prep(s, S_SOURCE_INS);
+	bind_text(st, 1, name);
+	if (run(s, st, "source insert") == -1)
+		return -1;
+	*id = sqlite3_last_insert_rowid(s->db);
+	return 0;
+}
+
+/* Items. */
+
+void
+store_item_clear(struct store_item *si)
+{
+	item_free(&si->it);
+	free(si->hash);
+	free(si->msgid);
+	memset(si, 0, sizeof(*si));
+}
+
+static char *
+cats_join(const struct item *it)
+{
+	struct buf	b;
+	int		i;
+
+	if (it->ncategories == 0)
+		return NULL;
+	buf_init(&b);
+	for (i = 0; i < it->ncategories; i++) {
+		if (i > 0)
+			buf_addc(&b, '\n');
+		buf_adds(&b, it->categories[i]);
+	}
+	return buf_steal(&b);
+}
+
+static void
+cats_split(struct item *it, const char *s)
+{
+	const char	*p, *nl;
+
+	if (s == NULL || *s == '\0')
+		return;
+	for (p = s;; p = nl + 1) {
+		nl = strchr(p, '\n');
+		it->categories = xreallocarray(it->categories, it->ncategories + 1,
+		    sizeof(char *));
+		it->categories[it->ncategories++] = nl ? xstrndup(p, (size_t)(nl - p)) :
+		    xstrdup(p);
+		if (nl == NULL)
+			break;
+	}
+}
+
+static void
+item_row(sqlite3_stmt *st, long long source_id, struct store_item *si)
+{
+	struct item	*it = &si->it;
+
+	memset(si, 0, sizeof(*si));
+	si->source_id = source_id;
+	it->kind = sqlite3_column_int(st, 0);
+	it->state = sqlite3_column_int(st, 1);
+	it->post_id = sqlite3_column_int64(st, 2);
+	it->comment_id = sqlite3_column_int64(st, 3);
+	it->parent_id = sqlite3_column_int64(st, 4);
+	it->post_link = col_str(st, 5);
+	it->title = col_str(st, 6);
+	it->author = col_str(st, 7);
+	it->author_email = col_str(st, 8);
+	it->author_url = col_str(st, 9);
+	it->link = col_str(st, 10);
+	it->html = col_str(st, 11);
+	it->date = (time_t)sqlite3_column_int64(st, 12);
+	cats_split(it, (const char *)sqlite3_column_text(st, 13));
+	si->hash = col_str(st, 14);
+	si->msgid = col_str(st, 15);
+	si->article_id = sqlite3_column_int64(st, 16);
+	si->dirty = sqlite3_column_int(st, 17);
+	si->gen = sqlite3_column_int64(st, 18);
+}
+
+int
+store_item_get(struct store *s, long long source_id, long long post_id,
+    long long comment_id, struct store_item *si)
+{
+	sqlite3_stmt	*st = prep(s, S_ITEM_GET);
+	int		 rc;
+
+	sqlite3_bind_int64(st, 1, source_id);
+	sqlite3_bind_int64(st, 2, post_id);
+	sqlite3_bind_int64(st, 3, comment_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		item_row(st, source_id, si);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : dberr(s, "item get");
+}
+
+int
+store_item_put(struct store *s, long long source_id, const struct item *it,
+    const char *hash, const char *msgid, long long gen, int *result, int *dup)
+{
+	sqlite3_stmt	*st = prep(s, S_ITEM_GET);
+	char		*cats;
+	int		 rc, exists = 0, same = 0;
+
+	*result = 0;
+	*dup = 0;
+	sqlite3_bind_int64(st, 1, source_id);
+	sqlite3_bind_int64(st, 2, it->post_id);
+	sqlite3_bind_int64(st, 3, it->comment_id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		exists = 1;
+		same = !strcmp((const char *)sqlite3_column_text(st, 14), hash);
+		*dup = sqlite3_column_int64(st, 18) == gen;
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return dberr(s, "item get");
+	if (exists && same) {
+		st = prep(s, S_ITEM_STAMP);
+		sqlite3_bind_int64(st, 1, source_id);
+		sqlite3_bind_int64(st, 2, it->post_id);
+		sqlite3_bind_int64(st, 3, it->comment_id);
+		sqlite3_bind_int64(st, 4, gen);
+		return run(s, st, "item stamp");
+	}
+	st = prep(s, exists ? S_ITEM_UPD : S_ITEM_INS);
+	cats = cats_join(it);
+	sqlite3_bind_int64(st, 1, source_id);
+	sqlite3_bind_int64(st, 2, it->post_id);
+	sqlite3_bind_int64(st, 3, it->comment_id);
+	sqlite3_bind_int(st, 4, it->kind);
+	sqlite3_bind_int(st, 5, it->state);
+	sqlite3_bind_int64(st, 6, it->parent_id);
+	bind_text(st, 7, it->post_link);
+	bind_text(st, 8, it->title);
+	bind_text(st, 9, it->author);
+	bind_text(st, 10, it->author_email);
+	bind_text(st, 11, it->author_url);
+	bind_text(st, 12, it->link);
+	bind_text(st, 13, it->html);
+	sqlite3_bind_int64(st, 14, (sqlite3_int64)it->date);
+	bind_text(st, 15, cats);
+	bind_text(st, 16, hash);
+	if (!exists)
+		bind_text(st, 17, msgid);
+	sqlite3_bind_int64(st, 18, gen);
+	rc = run(s, st, exists ? "item update" : "item insert");
+	free(cats);
+	if (rc == 0)
+		*result = exists ? 2 : 1;
+	return rc;
+}
+
+int
+store_post_by_link(struct store *s, long long source_id, const char *link,
+    long long *post_id)
+{
+	sqlite3_stmt	*st = prep(s, S_ITEM_BY_LINK);
+	int		 rc;
+
+	sqlite3_bind_int64(st, 1, source_id);
+	bind_text(st, 2, link);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*post_id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : dberr(s, "post by link");
+}
+
+int
+store_items_vanish(struct store *s, long long source_id, long long post_id,
+    long long gen, long *n)
+{
+	sqlite3_stmt	*st = prep(s, S_ITEM_VANISH);
+
+	sqlite3_bind_int64(st, 1, source_id);
+	sqlite3_bind_int64(st, 2, post_id);
+	sqlite3_bind_int64(st, 3, gen);
+	if (run(s, st, "vanish") == -1)
+		return -1;
+	*n = sqlite3_changes(s->db);
+	return 0;
+}
+
+int
+store_items_dirty(struct store *s, long long source_id, store_key_cb cb, void *arg)
+{
+	sqlite3_stmt	*st;
+	long long	*v = NULL;
+	size_t		 n = 0, i;
+	int		 rc, ret = 0;
+
+	/* Collect the keys first: the callback writes to the same table. */
+	st = prep(s, S_ITEM_DIRTY);
+	sqlite3_bind_int64(st, 1, source_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xreallocarray(v, n + 2, sizeof(*v));
+		v[n++] = sqlite3_column_int64(st, 0);
+		v[n++] = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		ret = dberr(s, "dirty items");
+	for (i = 0; ret == 0 && i < n; i += 2)
+		if (cb(v[i], v[i + 1], arg) != 0)
+			ret = -1;
+	free(v);
+	return ret;
+}
+
+int
+store_item_clean(struct store *s, long long source_id, long long post_id,
+    long long comment_id, long long article_id)
+{
+	sqlite3_stmt	*st = prep(s, S_ITEM_CLEAN);
+
+	sqlite3_bind_int64(st, 1, source_id);
+	sqlite3_bind_int64(st, 2, post_id);
+	sqlite3_bind_int64(st, 3, comment_id);
+	sqlite3_bind_int64(st, 4, article_id);
+	return run(s, st, "item clean");
+}
+
+static long long
+meta_int(struct store *s, const char *key)
+{
+	sqlite3_stmt	*st = prep(s, S_META_GET);
+	long long	 v = 0;
+
+	bind_text(st, 1, key);
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return v;
+}
+
+long long
+store_next_gen(struct store *s)
+{
+	sqlite3_stmt	*st;
+	long long	 g = meta_int(s, "gen") + 1;
+
+	st = prep(s, S_META_PUT);
+	bind_text(st, 1, "gen");
+	sqlite3_bind_int64(st, 2, g);
+	run(s, st, "gen");
+	return g;
+}
+
+long long
+store_local_comment_id(struct store *s, long long source_id)
+{
+	sqlite3_stmt	*st = prep(s, S_LOCAL_ID);
+	long long	 id = 1;
+
+	sqlite3_bind_int64(st, 1, source_id);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+		id = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return id;
+}
+
+/* Articles. */
+
+void
+store_article_clear(struct store_article *a)
+{
+	free(a->msgid);
+	free(a->data);
+	memset(a, 0, sizeof(*a));
+}
+
+int
+store_article_add(struct store *s, const struct store_newart *na, long long *id)
+{
+	sqlite3_stmt	*st = prep(s, S_ART_INS);
+	int		 i;
+
+	bind_text(st, 1, na->msgid);
+	sqlite3_bind_int64(st, 2, na->source_id);
+	sqlite3_bind_int64(st, 3, na->post_id);
+	sqlite3_bind_int64(st, 4, na->comment_id);
+	sqlite3_bind_int(st, 5, na->version);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)na->date);
+	sqlite3_bind_int64(st, 7, (sqlite3_int64)time(NULL));
+	sqlite3_bind_blob(st, 8, na->data, (int)na->len, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 9, (sqlite3_int64)na->head_len);
+	bind_text(st, 10, na->over);
+	if (run(s, st, "article insert") == -1)
+		return -1;
+	*id = sqlite3_last_insert_rowid(s->db);
+	for (i = 0; i < na->ngroups; i++) {
+		st = prep(s, S_NUM_INS);
+		sqlite3_bind_int64(st, 1, na->gids[i]);
+		sqlite3_bind_int64(st, 2, na->nums[i]);
+		sqlite3_bind_int64(st, 3, *id);
+		if (run(s, st, "number insert") == -1)
+			return -1;
+	}
+	return 0;
+}
+
+int
+store_article_withdraw(struct store *s, long long id)
+{
+	sqlite3_stmt	*st = prep(s, S_ART_WITHDRAW);
+
+	sqlite3_bind_int64(st, 1, id);
+	return run(s, st, "withdraw");
+}
+
+static int
+article_fetch(struct store *s, sqlite3_stmt *st, struct store_article *a, const char *what)
+{
+	int	rc = sqlite3_step(st);
+
+	memset(a, 0, sizeof(*a));
+	if (rc == SQLITE_ROW) {
+		a->id = sqlite3_column_int64(st, 0);
+		a->msgid = col_str(st, 1);
+		a->live = sqlite3_column_int(st, 2);
+		a->date = (time_t)sqlite3_column_int64(st, 3);
+		a->arrived = (time_t)sqlite3_column_int64(st, 4);
+		a->len = (size_t)sqlite3_column_bytes(st, 5);
+		a->data = xmalloc(a->len + 1);
+		memcpy(a->data, sqlite3_column_blob(st, 5), a->len);
+		a->data[a->len] = '\0';
+		a->head_len = (size_t)sqlite3_column_int64(st, 6);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : dberr(s, what);
+}
+
+int
+store_article_by_msgid(struct store *s, const char *msgid, struct store_article *a)
+{
+	sqlite3_stmt	*st = prep(s, S_ART_BY_MSGID);
+
+	bind_text(st, 1, msgid);
+	return article_fetch(s, st, a, "article by msgid");
+}
+
+int
+store_article_by_id(struct store *s, long long id, struct store_article *a)
+{
+	sqlite3_stmt	*st = prep(s, S_ART_BY_ID);
+
+	sqlite3_bind_int64(st, 1, id);
+	return article_fetch(s, st, a, "article by id");
+}
+
+int
+store_article_by_num(struct store *s, long long gid, long long num,
+    struct store_article *a)
+{
+	sqlite3_stmt	*st = prep(s, S_ART_BY_NUM);
+
+	sqlite3_bind_int64(st, 1, gid);
+	sqlite3_bind_int64(st, 2, num);
+	return article_fetch(s, st, a, "article by number");
+}
+
+int
+store_msgid_exists(struct store *s, const char *msgid)
+{
+	sqlite3_stmt	*st = prep(s, S_ART_EXISTS);
+	int		 rc;
+
+	bind_text(st, 1, msgid);
+	rc = sqlite3_step(st);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : dberr(s, "msgid exists");
+}
+
+int
+store_article_msgid(struct store *s, long long id, char **msgid, int *live)
+{
+	sqlite3_stmt	*st = prep(s, S_ART_MSGID);
+	int		 rc;
+
+	sqlite3_bind_int64(st, 1, id);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*msgid = col_str(st, 0);
+		*live = sqlite3_column_int(st, 1);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : dberr(s, "article msgid");
+}
+
+int
+store_article_item(struct store *s, const char *msgid, long long *source_id,
+    long long *post_id, long long *comment_id)
+{
+	sqlite3_stmt	*st = prep(s, S_ART_ITEM);
+	int		 rc;
+
+	bind_text(st, 1, msgid);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*source_id = sqlite3_column_int64(st, 0);
+		*post_id = sqlite3_column_int64(st, 1);
+		*comment_id = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : dberr(s, "article item");
+}
+
+static int
+one_int(struct store *s, sqlite3_stmt *st, long long *out, const char *what)
+{
+	int	rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : dberr(s, what);
+}
+
+int
+store_article_step(struct store *s, long long gid, long long num, int dir, long long *out)
+{
+	sqlite3_stmt	*st = prep(s, dir > 0 ? S_STEP_NEXT : S_STEP_PREV);
+
+	sqlite3_bind_int64(st, 1, gid);
+	sqlite3_bind_int64(st, 2, num);
+	return one_int(s, st, out, "step");
+}
+
+int
+store_article_num(struct store *s, long long gid, const char *msgid, long long *num)
+{
+	sqlite3_stmt	*st = prep(s, S_ART_NUM);
+
+	sqlite3_bind_int64(st, 1, gid);
+	bind_text(st, 2, msgid);
+	return one_int(s, st, num, "article number");
+}
+
+static sqlite3_stmt *
+range_stmt(struct store *s, enum stmt_id id, long long gid, long long lo, long long hi,
+    int limit)
+{
+	sqlite3_stmt	*st = prep(s, id);
+
+	sqlite3_bind_int64(st, 1, gid);
+	sqlite3_bind_int64(st, 2, lo);
+	sqlite3_bind_int64(st, 3, hi);
+	sqlite3_bind_int(st, 4, limit);
+	return st;
+}
+
+int
+store_over_range(struct store *s, long long gid, long long lo, long long hi, int limit,
+    store_over_cb cb, void *arg, long long *last)
+{
+	sqlite3_stmt	*st = range_stmt(s, S_OVER_RANGE, gid, lo, hi, limit);
+	int		 rc;
+
+	*last = lo - 1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*last = sqlite3_column_int64(st, 0);
+		if (cb(*last, (const char *)sqlite3_column_text(st, 1),
+		    (size_t)sqlite3_column_bytes(st, 1), arg) != 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : dberr(s, "over");
+}
+
+int
+store_over_msgid(struct store *s, const char *msgid, char **over)
+{
+	sqlite3_stmt	*st = prep(s, S_OVER_MSGID);
+	int		 rc;
+
+	bind_text(st, 1, msgid);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*over = col_str(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : dberr(s, "over msgid");
+}
+
+int
+store_numbers_range(struct store *s, long long gid, long long lo, long long hi, int limit,
+    store_num_cb cb, void *arg, long long *last)
+{
+	sqlite3_stmt	*st = range_stmt(s, S_NUM_RANGE, gid, lo, hi, limit);
+	int		 rc;
+
+	*last = lo - 1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*last = sqlite3_column_int64(st, 0);
+		if (cb(*last, arg) != 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : dberr(s, "numbers");
+}
+
+int
+store_heads_range(struct store *s, long long gid, long long lo, long long hi, int limit,
+    store_art_cb cb, void *arg, long long *last)
+{
+	sqlite3_stmt	*st = range_stmt(s, S_HEAD_RANGE, gid, lo, hi, limit);
+	int		 rc;
+
+	*last = lo - 1;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*last = sqlite3_column_int64(st, 0);
+		if (cb(*last, sqlite3_column_blob(st, 1), (size_t)sqlite3_column_int64(st, 2),
+		    arg) != 0)
+			break;
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : dberr(s, "heads");
+}
+
+int
+store_newnews(struct store *s, long long gid, time_t since, store_msgid_cb cb, void *arg)
+{
+	sqlite3_stmt	*st = prep(s, S_NEWNEWS);
+	int		 rc;
+
+	sqlite3_bind_int64(st, 1, gid);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (cb((const char *)sqlite3_column_text(st, 0), arg) != 0)
+			break;
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : dberr(s, "newnews");
+}
+
+/* Users. */
+
+int
+store_user_put(struct store *s, const char *name, const char *hash)
+{
+	sqlite3_stmt	*st = prep(s, S_USER_PUT);
+
+	bind_text(st, 1, name);
+	bind_text(st, 2, hash);
+	return run(s, st, "user put");
+}
+
+int
+store_user_hash(struct store *s, const char *name, char **hash)
+{
+	sqlite3_stmt	*st = prep(s, S_USER_GET);
+	int		 rc;
+
+	bind_text(st, 1, name);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		*hash = col_str(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : dberr(s, "user get");
+}
+
+int
+store_user_del(struct store *s, const char *name)
+{
+	sqlite3_stmt	*st = prep(s, S_USER_DEL);
+
+	bind_text(st, 1, name);
+	if (run(s, st, "user del") == -1)
+		return -1;
+	return sqlite3_changes(s->db) > 0 ? 0 : 1;
+}
+
+int
+store_user_each(struct store *s, store_user_cb cb, void *arg)
+{
+	sqlite3_stmt	*st = prep(s, S_USER_EACH);
+	int		 rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (cb((const char *)sqlite3_column_text(st, 0), arg) != 0)
+			break;
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : dberr(s, "users");
+}

@@ -1,0 +1,145 @@
+/* store.h: the embedded store (SQLite, WAL). The only interface to persistent state;
+ * no SQL lives outside store.c. Every call returns 0 on success, -1 on error (logged),
+ * and lookups 1 for "not found". Strings handed out in structs are owned by the caller
+ * and freed with the matching *_clear(); callbacks' arguments are valid only during
+ * the call. */
+#ifndef CONFAB_STORE_H
+#define CONFAB_STORE_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "item.h"
+
+#define STORE_SCHEMA_VERSION	1
+
+struct store;
+
+struct store	*store_open(const char *path, int busy_ms, char *err, size_t errlen);
+void		 store_close(struct store *);
+int		 store_begin(struct store *);	/* BEGIN IMMEDIATE */
+int		 store_commit(struct store *);
+int		 store_rollback(struct store *);
+int		 store_schema_version(struct store *);
+
+/* Groups. */
+struct store_group {
+	long long	 id;
+	char		*name;
+	char		*description;
+	time_t		 created;
+	int		 posting;	/* enum posting */
+	long long	 count, low, high;	/* live articles; low/high water marks */
+};
+void	store_group_clear(struct store_group *);
+/* Create the group if absent; update description and posting policy if present. */
+int	store_group_ensure(struct store *, const char *name, const char *desc, int posting,
+	    long long *id);
+int	store_group_get(struct store *, const char *name, struct store_group *);
+typedef int (*store_group_cb)(const struct store_group *, void *);
+int	store_group_each(struct store *, store_group_cb, void *);	/* by name */
+int	store_group_next_number(struct store *, long long gid, long long *num);
+
+/* Sources. */
+int	store_source_id(struct store *, const char *name, long long *id);	/* create */
+
+/* Blog items (raw data as ingested). */
+struct store_item {
+	struct item	 it;		/* the blog data */
+	long long	 source_id;
+	char		*hash;		/* content hash of the blog data */
+	char		*msgid;		/* Message-ID fixed at arrival (NNTP/mail), or NULL */
+	long long	 article_id;	/* current article (live or not), 0 none */
+	int		 dirty;
+	long long	 gen;
+};
+void	store_item_clear(struct store_item *);
+/* Insert or update; *result: 0 unchanged, 1 new, 2 changed. Marks dirty when not 0.
+ * `gen` is the import generation stamped on the row; *dup set when the row already
+ * had this gen (a duplicate in one import). */
+int	store_item_put(struct store *, long long source_id, const struct item *,
+	    const char *hash, const char *msgid, long long gen, int *result, int *dup);
+int	store_item_get(struct store *, long long source_id, long long post_id,
+	    long long comment_id, struct store_item *);
+int	store_post_by_link(struct store *, long long source_id, const char *link,
+	    long long *post_id);
+/* Mark comments of post `post_id` not stamped with `gen` as vanished (state TRASH, dirty).
+ * Returns how many, in *n. */
+int	store_items_vanish(struct store *, long long source_id, long long post_id,
+	    long long gen, long *n);
+/* Keys of the dirty items of a source in publishing order (posts first, then by date). */
+typedef int (*store_key_cb)(long long post_id, long long comment_id, void *);
+int	store_items_dirty(struct store *, long long source_id, store_key_cb, void *);
+int	store_item_clean(struct store *, long long source_id, long long post_id,
+	    long long comment_id, long long article_id);
+long long store_next_gen(struct store *);
+long long store_local_comment_id(struct store *, long long source_id);
+
+/* Articles. */
+struct store_article {
+	long long	 id;
+	char		*msgid;
+	int		 live;
+	time_t		 date;
+	time_t		 arrived;
+	char		*data;		/* whole article, CRLF, not dot-stuffed */
+	size_t		 len;
+	size_t		 head_len;	/* octets of the header incl. the empty line */
+};
+void	store_article_clear(struct store_article *);
+struct store_newart {
+	const char	*msgid;
+	long long	 source_id, post_id, comment_id;
+	int		 version;
+	time_t		 date;
+	const char	*data;
+	size_t		 len, head_len;
+	const char	*over;		/* overview fields 1..7 and Xref, tab-joined, no number */
+	long long	*gids;		/* groups and their numbers (already assigned) */
+	long long	*nums;
+	int		 ngroups;
+};
+int	store_article_add(struct store *, const struct store_newart *, long long *id);
+int	store_article_withdraw(struct store *, long long id);
+int	store_article_by_msgid(struct store *, const char *msgid, struct store_article *);
+int	store_article_by_id(struct store *, long long id, struct store_article *);
+int	store_article_by_num(struct store *, long long gid, long long num,
+	    struct store_article *);
+int	store_msgid_exists(struct store *, const char *msgid);	/* 0 yes, 1 no */
+/* Message-ID and liveness of an article by id; caller owns *msgid. */
+int	store_article_msgid(struct store *, long long id, char **msgid, int *live);
+/* Item an article belongs to. */
+int	store_article_item(struct store *, const char *msgid, long long *source_id,
+	    long long *post_id, long long *comment_id);
+/* Live neighbours: next (dir > 0) or previous (dir < 0) live number from num. */
+int	store_article_step(struct store *, long long gid, long long num, int dir,
+	    long long *out);
+/* Number of a live article (by msgid) in group gid. */
+int	store_article_num(struct store *, long long gid, const char *msgid, long long *num);
+
+/* Overview rows of live articles lo..hi, ascending, at most `limit` rows.
+ * *last gets the last number passed (so the caller resumes at *last + 1). */
+typedef int (*store_over_cb)(long long num, const char *over, size_t len, void *);
+int	store_over_range(struct store *, long long gid, long long lo, long long hi,
+	    int limit, store_over_cb, void *, long long *last);
+int	store_over_msgid(struct store *, const char *msgid, char **over);
+/* Live article numbers lo..hi, as above. */
+typedef int (*store_num_cb)(long long num, void *);
+int	store_numbers_range(struct store *, long long gid, long long lo, long long hi,
+	    int limit, store_num_cb, void *, long long *last);
+/* Whole articles lo..hi (for HDR/XPAT on arbitrary headers). */
+typedef int (*store_art_cb)(long long num, const char *data, size_t head_len, void *);
+int	store_heads_range(struct store *, long long gid, long long lo, long long hi,
+	    int limit, store_art_cb, void *, long long *last);
+/* Message-IDs of live articles arrived since `since` in group gid. */
+typedef int (*store_msgid_cb)(const char *msgid, void *);
+int	store_newnews(struct store *, long long gid, time_t since, store_msgid_cb, void *);
+
+/* Users (local accounts). */
+int	store_user_put(struct store *, const char *name, const char *hash);
+int	store_user_hash(struct store *, const char *name, char **hash);
+int	store_user_del(struct store *, const char *name);
+typedef int (*store_user_cb)(const char *name, void *);
+int	store_user_each(struct store *, store_user_cb, void *);
+
+#endif

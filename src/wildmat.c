@@ -1,0 +1,171 @@
+/* wildmat.c: RFC 3977 section 4 wildmat matching and validation.
+ *
+ * Matching walks the patterns right to left: the first (i.e. rightmost) pattern
+ * that matches decides.  Each pattern is matched with the classic iterative
+ * algorithm that remembers only the most recent "*" and, on a mismatch, lets that
+ * star swallow one more character.  Remembering just the last star is enough
+ * (an earlier star can never need to grow once a later one has been reached), so
+ * the worst case is O(n * m), e.g. "*a*a*a*a*a*b" against a long run of "a".
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "wildmat.h"
+
+/* Length of the well-formed UTF-8 sequence (RFC 3629) at s, or 0 if none starts
+ * there (s < e). */
+static size_t
+u8_seq(const unsigned char *s, const unsigned char *e)
+{
+	size_t	 n, i;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] < 0xc2)
+		return 0;
+	if (s[0] < 0xe0)
+		n = 2;
+	else if (s[0] < 0xf0) {
+		n = 3;
+		if (s[0] == 0xe0)
+			lo = 0xa0;		/* no overlongs */
+		else if (s[0] == 0xed)
+			hi = 0x9f;		/* no surrogates */
+	} else if (s[0] < 0xf5) {
+		n = 4;
+		if (s[0] == 0xf0)
+			lo = 0x90;		/* no overlongs */
+		else if (s[0] == 0xf4)
+			hi = 0x8f;		/* nothing above U+10FFFF */
+	} else
+		return 0;
+	if ((size_t)(e - s) < n)
+		return 0;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* Octets of the character at s: a malformed octet is a character of its own. */
+static size_t
+u8_char(const unsigned char *s, const unsigned char *e)
+{
+	size_t	 n = u8_seq(s, e);
+
+	return n ? n : 1;
+}
+
+/* Does text [t, te) match the single pattern [p, pe)?  Anchored both ends. */
+static int
+match_pattern(const unsigned char *t, const unsigned char *te,
+    const unsigned char *p, const unsigned char *pe)
+{
+	const unsigned char *star_p = NULL, *star_t = NULL;
+
+	while (t < te) {
+		if (p < pe && *p == '*') {
+			/* Any earlier star is forgotten: this one covers for it. */
+			while (p < pe && *p == '*')
+				p++;
+			if (p == pe)
+				return 1;	/* trailing star eats the rest */
+			star_p = p;
+			star_t = t;
+			continue;
+		}
+		if (p < pe && *p == '?') {
+			p++;
+			t += u8_char(t, te);
+			continue;
+		}
+		if (p < pe && *p == *t) {
+			p++;
+			t++;
+			continue;
+		}
+		if (star_p == NULL)
+			return 0;
+		/* Let the last star swallow one more character and retry. */
+		star_t += u8_char(star_t, te);
+		t = star_t;
+		p = star_p;
+	}
+	while (p < pe && *p == '*')
+		p++;
+	return p == pe;
+}
+
+int
+wildmat_match(const char *text, const char *wildmat)
+{
+	const unsigned char *t = (const unsigned char *)text;
+	const unsigned char *te = t + strlen(text);
+	const unsigned char *w = (const unsigned char *)wildmat;
+	const unsigned char *end = w + strlen(wildmat), *start;
+	int	 neg;
+
+	/* Walk patterns from the right; the first that matches decides. */
+	for (;;) {
+		start = end;
+		while (start > w && start[-1] != ',')
+			start--;
+		neg = start < end && *start == '!';
+		if (match_pattern(t, te, start + neg, end))
+			return !neg;
+		if (start == w)
+			return 0;
+		end = start - 1;	/* skip the comma */
+	}
+}
+
+/* RFC 3977 wildmat-exact (ASCII part) or wildmat-wild. */
+static int
+ascii_item(unsigned char c)
+{
+	if (c == '*' || c == '?')
+		return 1;
+	return (c >= 0x22 && c <= 0x29) || c == 0x2b ||
+	    (c >= 0x2d && c <= 0x3e) || (c >= 0x40 && c <= 0x5a) ||
+	    (c >= 0x5e && c <= 0x7e);
+}
+
+int
+wildmat_valid(const char *wildmat)
+{
+	const unsigned char *s, *e;
+	size_t	 n;
+	int	 items = 0;	/* items in the current pattern */
+
+	if (wildmat == NULL)
+		return 0;
+	s = (const unsigned char *)wildmat;
+	e = s + strlen(wildmat);
+	if (s < e && *s == '!')
+		s++;		/* extension: the first pattern may be negated */
+	while (s < e) {
+		if (*s == ',') {
+			if (items == 0)
+				return 0;	/* empty pattern */
+			items = 0;
+			s++;
+			if (s < e && *s == '!')
+				s++;
+			continue;
+		}
+		if (*s < 0x80) {
+			if (!ascii_item(*s))
+				return 0;
+			s++;
+		} else {
+			if ((n = u8_seq(s, e)) == 0)
+				return 0;
+			s += n;
+		}
+		items++;
+	}
+	return items > 0;
+}
