@@ -322,6 +322,38 @@ block(struct h2t *h)
 	h->need_blank = 1;
 }
 
+/* Code points 128-159 (C1 controls) mean windows-1252, as in HTML5. */
+static const uint16_t cp1252[32] = {
+	0x20ac, 0xfffd, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
+	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0xfffd, 0x017d, 0xfffd,
+	0xfffd, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
+	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0xfffd, 0x017e, 0x0178,
+};
+
+static void
+put_utf8(struct buf *b, uint32_t cp)
+{
+	if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+		cp = 0xfffd;
+	if (cp >= 0x80 && cp <= 0x9f)
+		cp = cp1252[cp - 0x80];
+	if (cp < 0x80)
+		buf_addc(b, (int)cp);
+	else if (cp < 0x800) {
+		buf_addc(b, (int)(0xc0 | (cp >> 6)));
+		buf_addc(b, (int)(0x80 | (cp & 0x3f)));
+	} else if (cp < 0x10000) {
+		buf_addc(b, (int)(0xe0 | (cp >> 12)));
+		buf_addc(b, (int)(0x80 | ((cp >> 6) & 0x3f)));
+		buf_addc(b, (int)(0x80 | (cp & 0x3f)));
+	} else {
+		buf_addc(b, (int)(0xf0 | (cp >> 18)));
+		buf_addc(b, (int)(0x80 | ((cp >> 12) & 0x3f)));
+		buf_addc(b, (int)(0x80 | ((cp >> 6) & 0x3f)));
+		buf_addc(b, (int)(0x80 | (cp & 0x3f)));
+	}
+}
+
 /* Add inline text: whitespace collapsed, a blank line in the source is a
  * paragraph break (raw WordPress content has no <p>). */
 static void
@@ -338,6 +370,8 @@ add_text(struct h2t *h, const char *s)
 			} else if (p[0] == 0xc2 && p[1] == 0xa0) {
 				buf_addc(&h->para, ' ');
 				p++;
+			} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+				put_utf8(&h->para, *++p);
 			} else if (*p >= 0x20 || *p == '\n' || *p == '\t')
 				buf_addc(&h->para, *p);
 			else if (*p != 0x7f)
@@ -364,7 +398,10 @@ add_text(struct h2t *h, const char *s)
 		    h->para.data[h->para.len - 1] != '\n')
 			buf_addc(&h->para, ' ');
 		h->space = 0;
-		buf_addc(&h->para, *p);
+		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+			put_utf8(&h->para, *++p);
+		else
+			buf_addc(&h->para, *p);
 	}
 }
 
@@ -734,38 +771,6 @@ html2text(const char *html, size_t len, int width)
 	free(h.notes);
 	buf_free(&h.para);
 	return buf_steal(&h.out);
-}
-
-/* Numeric character references 128-159 mean windows-1252 (HTML5). */
-static const uint16_t cp1252[32] = {
-	0x20ac, 0xfffd, 0x201a, 0x0192, 0x201e, 0x2026, 0x2020, 0x2021,
-	0x02c6, 0x2030, 0x0160, 0x2039, 0x0152, 0xfffd, 0x017d, 0xfffd,
-	0xfffd, 0x2018, 0x2019, 0x201c, 0x201d, 0x2022, 0x2013, 0x2014,
-	0x02dc, 0x2122, 0x0161, 0x203a, 0x0153, 0xfffd, 0x017e, 0x0178,
-};
-
-static void
-put_utf8(struct buf *b, uint32_t cp)
-{
-	if (cp == 0 || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		cp = 0xfffd;
-	if (cp >= 0x80 && cp <= 0x9f)
-		cp = cp1252[cp - 0x80];
-	if (cp < 0x80)
-		buf_addc(b, (int)cp);
-	else if (cp < 0x800) {
-		buf_addc(b, (int)(0xc0 | (cp >> 6)));
-		buf_addc(b, (int)(0x80 | (cp & 0x3f)));
-	} else if (cp < 0x10000) {
-		buf_addc(b, (int)(0xe0 | (cp >> 12)));
-		buf_addc(b, (int)(0x80 | ((cp >> 6) & 0x3f)));
-		buf_addc(b, (int)(0x80 | (cp & 0x3f)));
-	} else {
-		buf_addc(b, (int)(0xf0 | (cp >> 18)));
-		buf_addc(b, (int)(0x80 | ((cp >> 12) & 0x3f)));
-		buf_addc(b, (int)(0x80 | ((cp >> 6) & 0x3f)));
-		buf_addc(b, (int)(0x80 | (cp & 0x3f)));
-	}
 }
 
 char *

@@ -237,7 +237,7 @@ migrate(struct store *s, char *err, size_t errlen)
 		return -1;
 	}
 	for (; v < NMIGRATIONS; v++) {
-		log_info("store: migrating schema %d -> %d", v, v + 1);
+		log_debug("store: migrating schema %d -> %d", v, v + 1);
 		if (exec(s, migrations[v]) == -1)
 			goto fail;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", v + 1);

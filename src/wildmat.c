@@ -6,6 +6,12 @@
  * star swallow one more character.  Remembering just the last star is enough
  * (an earlier star can never need to grow once a later one has been reached), so
  * the worst case is O(n * m), e.g. "*a*a*a*a*a*b" against a long run of "a".
+ *
+ * Every step ("*", "?" and a literal alike) advances the text by whole
+ * characters, so the text is only ever looked at on the boundaries of its one
+ * left-to-right segmentation into characters (a well-formed UTF-8 sequence, or
+ * else one stray octet).  That keeps the last-star argument sound even for
+ * malformed UTF-8, and means a literal never matches half a character.
  */
 #include <stddef.h>
 #include <string.h>
@@ -65,6 +71,7 @@ match_pattern(const unsigned char *t, const unsigned char *te,
     const unsigned char *p, const unsigned char *pe)
 {
 	const unsigned char *star_p = NULL, *star_t = NULL;
+	size_t	 n;
 
 	while (t < te) {
 		if (p < pe && *p == '*') {
@@ -82,9 +89,10 @@ match_pattern(const unsigned char *t, const unsigned char *te,
 			t += u8_char(t, te);
 			continue;
 		}
-		if (p < pe && *p == *t) {
-			p++;
-			t++;
+		if (p < pe && *p != '?' && *p != '*' &&
+		    (n = u8_char(p, pe)) == u8_char(t, te) && memcmp(p, t, n) == 0) {
+			p += n;
+			t += n;
 			continue;
 		}
 		if (star_p == NULL)

@@ -31,6 +31,8 @@ ref_char(const unsigned char *s)
 static int
 ref_pat(const unsigned char *t, const unsigned char *p, const unsigned char *pe)
 {
+	size_t	 n;
+
 	if (p == pe)
 		return *t == '\0';
 	if (*p == '*') {
@@ -46,7 +48,10 @@ ref_pat(const unsigned char *t, const unsigned char *p, const unsigned char *pe)
 		return 0;
 	if (*p == '?')
 		return ref_pat(t + ref_char(t), p + 1, pe);
-	return *p == *t && ref_pat(t + 1, p + 1, pe);
+	n = ref_char(p);
+	if (p + n > pe || n != ref_char(t) || memcmp(p, t, n) != 0)
+		return 0;
+	return ref_pat(t + n, p + n, pe);
 }
 
 static int

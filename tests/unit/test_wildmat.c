@@ -110,6 +110,11 @@ test_utf8(void)
 	M("a\xc3" "b", "a?b");
 	N("a\xe2\x82" "b", "a?b");
 	M("a\xe2\x82" "b", "a??b");
+	/* A literal never matches half a character. */
+	N("x\xf4\x85\xa8\xb1", "*\xa8\xb1");
+	N("\xc3\xa9", "\xc3*");
+	M("\xc3\xc3\xa9", "\xc3*");
+	M("6**\xb8\xf4\x85**\xb8\xf4\x85\xa8\xb1", "*\xb8\xf4*?");
 }
 
 static void
