@@ -299,7 +299,7 @@ flush(struct h2t *h)
 			e = memchr(s, '\n', (size_t)(end - s));
 			if (e == NULL)
 				e = end;
-			if (e == s) {	/* <br><br>: at most one empty line */
+			if (e == s) {	/* <br><br>: one empty line at most */
 				if (!blank)
 					emit_line(h, "", 0, 0, 0);
 				blank = 1;
@@ -370,7 +370,8 @@ add_text(struct h2t *h, const char *s)
 			} else if (p[0] == 0xc2 && p[1] == 0xa0) {
 				buf_addc(&h->para, ' ');
 				p++;
-			} else if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f) {
+			} else if (p[0] == 0xc2 && p[1] >= 0x80 &&
+			    p[1] <= 0x9f) {
 				put_utf8(&h->para, *++p);
 			} else if (*p >= 0x20 || *p == '\n' || *p == '\t')
 				buf_addc(&h->para, *p);
@@ -459,7 +460,8 @@ note_add(struct h2t *h, const char *url)
 static int
 same_url(const char *text, size_t tlen, const char *url)
 {
-	static const char	*schemes[] = { "https://", "http://", "mailto:" };
+	static const char	*schemes[] = {
+	    "https://", "http://", "mailto:" };
 	size_t			 i, ulen;
 
 	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
@@ -539,7 +541,7 @@ do_image(struct h2t *h, xmlNode *n)
 		add_text(h, "[image]");
 	else if (cls != NULL && (strstr(cls, "wp-smiley") != NULL ||
 	    strstr(cls, "emoji") != NULL))
-		add_text(h, alt);	/* WordPress emoji: the alt is the emoji */
+		add_text(h, alt);	/* WordPress emoji: alt is the emoji */
 	else if (alt[strspn(alt, " \t\r\n")] != '\0') {
 		xasprintf(&s, "[image: %s]", alt);
 		add_text(h, s);
@@ -724,7 +726,8 @@ static void
 walk(struct h2t *h, xmlNode *n, int depth)
 {
 	for (; n != NULL; n = n->next) {
-		if (n->type == XML_TEXT_NODE || n->type == XML_CDATA_SECTION_NODE)
+		if (n->type == XML_TEXT_NODE ||
+		    n->type == XML_CDATA_SECTION_NODE)
 			add_text(h, (const char *)n->content);
 		else if (n->type == XML_ELEMENT_NODE)
 			element(h, n, depth);

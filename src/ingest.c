@@ -475,6 +475,15 @@ ingest_strip_fragment(const char *url)
 	s = xstrdup(url);
 	if ((p = strchr(s, '#')) != NULL)
 		*p = '\0';
+	/* "?p=42&replytocom=77", "?replytocom=77" */
+	if ((p = strstr(s, "replytocom=")) != NULL && p > s && (p[-1] == '?' || p[-1] == '&')) {
+		for (q = p + 11; isdigit((unsigned char)*q); q++)
+			;
+		if (*q == '&')
+			memmove(p, q + 1, strlen(q + 1) + 1);
+		else if (*q == '\0')
+			p[-1] = '\0';
+	}
 	/* WordPress paged comments: ".../post/comment-page-2/" */
 	if ((p = strstr(s, "comment-page-")) != NULL && p > s && p[-1] == '/') {
 		for (q = p + 13; isdigit((unsigned char)*q); q++)

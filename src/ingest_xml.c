@@ -3,11 +3,13 @@
 #include "config.h"
 #endif
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -36,9 +38,103 @@ xr_onerror(void *arg, xmlErrorPtr e)
 	x->errline = e->line;
 }
 
-static void
-xr_quiet(void *ctx, const char *fmt, ...)
+static long
+lineof(const char *data, const char *p)
 {
+	long	 n = 1;
+
+	for (; data < p; data++)
+		if (*data == '\n')
+			n++;
+	return n;
+}
+
+static int
+encoding_ok(const char *e, size_t n)
+{
+	/* a trailing '*' matches any rest */
+	static const char *ok[] = { "utf-8", "utf8", "us-ascii", "ascii", "iso-8859-*",
+	    "iso8859-*", "latin1", "latin-1", "windows-125*", "cp125*", "koi8-*" };
+	size_t	 i, l;
+
+	for (i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		l = strlen(ok[i]);
+		if (ok[i][l - 1] == '*') {
+			if (n >= l && strncasecmp(e, ok[i], l - 1) == 0)
+				return 1;
+		} else if (n == l && strncasecmp(e, ok[i], l) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * Look at the prolog before libxml2 does. With XML_PARSE_HUGE, libxml2 2.9 does not
+ * limit entity amplification, and entity references in attribute values are always
+ * expanded; so a DOCTYPE with an internal subset is refused here, before any of it is
+ * parsed. That holds only if the bytes are ASCII-compatible, so UTF-16/32, EBCDIC,
+ * UTF-7 and other exotic encodings are refused too (no feed uses them).
+ */
+static int
+xr_prolog(struct xr *x, const char *data, size_t len)
+{
+	const char	*p = data, *e = data + len, *q, *enc;
+	char		 quote;
+	size_t		 n;
+
+	if (len >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0)
+		p += 3;
+	if (memchr(data, '\0', len < 4 ? len : 4) != NULL ||
+	    (len >= 2 && ((unsigned char)p[0] == 0xfe || (unsigned char)p[0] == 0xff)))
+		return ingest_error(x->res, x->name, 1, "UTF-16/32 XML is not supported");
+	for (;;) {
+		while (p < e && (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n'))
+			p++;
+		if (p >= e)
+			return 0;
+		if (*p != '<')
+			return ingest_error(x->res, x->name, lineof(data, p),
+			    "not XML, or not in an ASCII-compatible encoding");
+		if (e - p >= 5 && memcmp(p, "<?xml", 5) == 0 &&
+		    (q = memmem(p, (size_t)(e - p), "?>", 2)) != NULL &&
+		    (enc = memmem(p, (size_t)(q - p), "encoding", 8)) != NULL) {
+			for (enc += 8; enc < q && *enc != '"' && *enc != '\''; enc++)
+				;
+			if (enc < q) {
+				quote = *enc++;
+				for (n = 0; enc + n < q && enc[n] != quote; n++)
+					;
+				if (!encoding_ok(enc, n))
+					return ingest_error(x->res, x->name, lineof(data, p),
+					    "unsupported encoding \"%.*s\"",
+					    (int)(n < 40 ? n : 40), enc);
+			}
+		}
+		if (e - p >= 2 && p[1] == '?') {
+			q = memmem(p, (size_t)(e - p), "?>", 2);
+			p = q != NULL ? q + 2 : e;
+		} else if (e - p >= 4 && memcmp(p, "<!--", 4) == 0) {
+			q = memmem(p + 4, (size_t)(e - p - 4), "-->", 3);
+			p = q != NULL ? q + 3 : e;
+		} else if (e - p >= 2 && p[1] == '!') {
+			/* <!DOCTYPE name [SYSTEM|PUBLIC ...] [internal subset]> */
+			for (q = p + 2, quote = 0; q < e; q++) {
+				if (quote) {
+					if (*q == quote)
+						quote = 0;
+				} else if (*q == '"' || *q == '\'')
+					quote = *q;
+				else if (*q == '[')
+					return ingest_error(x->res, x->name,
+					    lineof(data, p),
+					    "DOCTYPE with an internal subset refused");
+				else if (*q == '>')
+					break;
+			}
+			p = q < e ? q + 1 : e;
+		} else
+			return 0;
+	}
 }
 
 int
@@ -48,10 +144,13 @@ xr_open(struct xr *x, const char *data, size_t len, const char *name,
 	memset(x, 0, sizeof(*x));
 	x->name = name;
 	x->res = res;
+	x->data = data;
+	x->len = len;
 	if (len > INT_MAX)
 		return ingest_error(res, name, 0, "too large for the XML reader");
+	if (xr_prolog(x, data, len) == -1)
+		return -1;
 	xmlInitParser();
-	xmlSetGenericErrorFunc(NULL, xr_quiet);
 	x->r = xmlReaderForMemory(data, (int)len, NULL, NULL, XR_OPTIONS);
 	if (x->r == NULL)
 		return ingest_error(res, name, 0, "cannot create an XML reader");
@@ -104,17 +203,26 @@ xr_check_dtd(struct xr *x)
 int
 xr_read(struct xr *x)
 {
+	const char *end;
 	int	 rc;
 	long	 line;
 
 	rc = xmlTextReaderRead(x->r);
 	if (rc == 1 && xmlTextReaderNodeType(x->r) == XML_READER_TYPE_DOCUMENT_TYPE)
 		return xr_check_dtd(x) == -1 ? -1 : 1;
-	if (rc == 1 && x->err[0] == '\0')
+	if (rc == 1 && x->err[0] == '\0') {
+		x->depth = xmlTextReaderDepth(x->r);
 		return 1;
+	}
 	if (rc == 0 && x->err[0] == '\0')
 		return 0;
 	line = x->errline > 0 ? x->errline : xmlTextReaderGetParserLineNumber(x->r);
+	/* libxml2 words a cut file oddly ("Extra content at the end...") */
+	for (end = x->data + x->len; end > x->data && isspace((unsigned char)end[-1]); end--)
+		;
+	if (x->depth > 0 && line >= lineof(x->data, end))
+		return ingest_error(x->res, x->name, line, "unexpected end of file (%s)",
+		    x->err[0] != '\0' ? x->err : "malformed XML");
 	return ingest_error(x->res, x->name, line, "%s",
 	    x->err[0] != '\0' ? x->err : "malformed XML");
 }

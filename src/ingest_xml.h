@@ -32,6 +32,9 @@ struct xr {
 	struct ingest_result	*res;
 	char			 err[256];	/* first parser error, from the handler */
 	long			 errline;
+	const char		*data;
+	size_t			 len;
+	int			 depth;		/* of the last node read */
 };
 
 /* Open a reader over data (not copied: it must outlive the reader). 0 or -1. */

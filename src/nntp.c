@@ -25,6 +25,7 @@ static void	readcb(struct bufferevent *, void *);
 static void	writecb(struct bufferevent *, void *);
 static void	eventcb(struct bufferevent *, short, void *);
 static void	process(struct session *);
+static void	touch(struct session *);
 
 void
 slog(struct session *s, int level, const char *fmt, ...)
@@ -55,11 +56,37 @@ idlecb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct session	*s = arg;
 
+	if (s->state == SS_CLOSING) {
+		/* The client does not read its last response either. */
+		nntp_close(s, "idle timeout while closing");
+		return;
+	}
 	nntp_reply(s, "400 idle for too long, closing");
 	s->state = SS_CLOSING;
 	s->close_reason = "idle timeout";
 	bufferevent_disable(s->bev, EV_READ);
+	touch(s);
 	writecb(s->bev, s);
+}
+
+static void
+flushcb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct session	*s = arg;
+
+	writecb(s->bev, s);
+}
+
+/* Output still queued anywhere in the stack (COMPRESS, TLS, socket). */
+static size_t
+stack_outlen(struct session *s)
+{
+	struct bufferevent	*b;
+	size_t			 n = 0;
+
+	for (b = s->bev; b != NULL; b = bufferevent_get_underlying(b))
+		n += evbuffer_get_length(bufferevent_get_output(b));
+	return n;
 }
 
 static void
@@ -131,6 +158,7 @@ nntp_accept(struct server *srv, int fd, struct sockaddr *sa, socklen_t salen, in
 	if (s->bev == NULL)
 		fatal("bufferevent_socket_new");
 	s->idle = evtimer_new(srv->base, idlecb, s);
+	s->flush = evtimer_new(srv->base, flushcb, s);
 	s->next = srv->sessions;
 	if (srv->sessions)
 		srv->sessions->prev = s;
@@ -160,6 +188,7 @@ nntp_close(struct session *s, const char *why)
 		s->next->prev = s->prev;
 	srv->nsessions--;
 	event_free(s->idle);
+	event_free(s->flush);
 	if (s->bev != NULL)
 		bufferevent_free(s->bev);	/* frees the stack and closes the fd */
 	if (s->compress) {
@@ -228,8 +257,11 @@ nntp_write_stuffed(struct session *s, const char *p, size_t n)
 void
 nntp_stream_start(struct session *s)
 {
+	/* The slices are made from the write callback, never from inside a handler:
+	 * the session may end there. */
 	s->streaming = 1;
-	writecb(s->bev, s);
+	bufferevent_trigger(s->bev, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS |
+	    BEV_TRIG_DEFER_CALLBACKS);
 }
 
 static void
@@ -256,18 +288,27 @@ process(struct session *s)
 			return;
 		}
 		in = bufferevent_get_input(s->bev);
+		if (s->skip_line) {
+			/* The rest of an over-long command line, already answered. */
+			struct evbuffer_ptr p = evbuffer_search(in, "\n", 1, NULL);
+
+			if (p.pos < 0) {
+				evbuffer_drain(in, evbuffer_get_length(in));
+				return;
+			}
+			evbuffer_drain(in, (size_t)p.pos + 1);
+			s->skip_line = 0;
+			continue;
+		}
 		line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF);
 		if (line == NULL) {
 			size_t	pending = evbuffer_get_length(in);
 
 			if (s->state == SS_CMD && pending > NNTP_MAX_LINE) {
-				/* An over-long command line: drop what came of it. */
-				struct evbuffer_ptr p = evbuffer_search(in, "\n", 1, NULL);
-
-				if (p.pos < 0)
-					evbuffer_drain(in, pending);
-				else
-					evbuffer_drain(in, (size_t)p.pos + 1);
+				/* An over-long command line without its end yet: answer
+				 * now, discard the rest when it comes. */
+				evbuffer_drain(in, pending);
+				s->skip_line = 1;
 				goto toolong;
 			}
 			if (s->state == SS_POST && pending > s->srv->conf->max_article_size +
@@ -311,8 +352,8 @@ toolong:
 			}
 			continue;
 		}
-		slog(s, LOG_LVL_DEBUG, "< %s", !strncasecmp(line, "AUTHINFO PASS", 13) ?
-		    "AUTHINFO PASS ********" : line);
+		slog(s, LOG_LVL_DEBUG, "< %s", !strncasecmp(line, "AUTHINFO ", 9) &&
+		    strncasecmp(line + 9, "USER", 4) ? "AUTHINFO ********" : line);
 		nntp_dispatch(s, line);
 		free(line);
 	}
@@ -345,13 +386,19 @@ writecb(struct bufferevent *bev, void *arg)
 	}
 	if (s->streaming)
 		return;
-	if (s->state == SS_CLOSING) {
-		if (nntp_outlen(s) == 0)
-			nntp_close(s, NULL);
-		return;
+	if (s->srv->draining && s->state == SS_CMD && nntp_outlen(s) == 0) {
+		nntp_reply(s, "400 server shutting down");
+		s->state = SS_CLOSING;
+		s->close_reason = "server shutting down";
+		bufferevent_disable(s->bev, EV_READ);
 	}
-	if (s->srv->draining && nntp_outlen(s) == 0) {
-		nntp_close(s, "server shutting down");
+	if (s->state == SS_CLOSING) {
+		struct timeval	tv = { 0, 20000 };
+
+		if (stack_outlen(s) == 0)
+			nntp_close(s, NULL);
+		else if (nntp_outlen(s) == 0)
+			evtimer_add(s->flush, &tv);	/* a layer below still has some */
 		return;
 	}
 	if (nntp_outlen(s) <= NNTP_LOW_WATER) {
@@ -402,6 +449,8 @@ nntp_starttls(struct session *s)
 		SSL_free(ssl);
 		return -1;
 	}
+	/* Hold the backlog at the top, where the high-water mark sees it. */
+	bufferevent_setwatermark(s->bev, EV_WRITE, 0, NNTP_UNDER_HIGH);
 	s->bev = tls;
 	s->tls = 1;
 	bufferevent_setcb(s->bev, readcb, writecb, eventcb, s);
@@ -492,6 +541,7 @@ nntp_compress(struct session *s)
 		return -1;
 	}
 	s->compress = 1;
+	bufferevent_setwatermark(s->bev, EV_WRITE, 0, NNTP_UNDER_HIGH);
 	s->bev = z;
 	bufferevent_setcb(s->bev, readcb, writecb, eventcb, s);
 	bufferevent_setwatermark(s->bev, EV_WRITE, NNTP_LOW_WATER, 0);

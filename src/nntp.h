@@ -22,6 +22,7 @@
 #define NNTP_LOW_WATER		(64 * 1024)	/* produce the next slice below this */
 #define NNTP_SLICE_ROWS		256	/* overview rows per slice */
 #define NNTP_MAX_BAD_LINES	10	/* over-long lines before the client is dropped */
+#define NNTP_UNDER_HIGH		(32 * 1024)	/* output held below a TLS/COMPRESS layer */
 
 struct session;
 
@@ -70,6 +71,7 @@ struct session {
 	int			 fd;
 	struct bufferevent	*bev;		/* top of the stack: socket, TLS, compress */
 	struct event		*idle;
+	struct event		*flush;		/* closing: wait for the layers below */
 	char			 addr[64];	/* client address as text */
 	int			 loopback;
 	int			 tls;		/* TLS active */
@@ -79,6 +81,7 @@ struct session {
 	char			*user;		/* AUTHINFO USER given / authenticated */
 	enum sess_state		 state;
 	int			 bad_lines;
+	int			 skip_line;	/* discarding the rest of a long line */
 	/* Selected group and current article. */
 	long long		 gid;
 	char			*group;
@@ -107,7 +110,7 @@ void	nntp_stream_start(struct session *);	/* run s->stream.next in slices */
 int	nntp_starttls(struct session *);	/* after "382" was queued */
 int	nntp_compress(struct session *);	/* after "206" was queued */
 void	nntp_close(struct session *, const char *why);
-size_t	nntp_outlen(struct session *);
+size_t	nntp_outlen(struct session *);	/* output queued at the top of the stack */
 void	nntp_post_begin(struct session *);
 void	slog(struct session *, int level, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));

@@ -88,9 +88,8 @@ parse_num(const char *p, const char **end, long long *out)
 	return 0;
 }
 
-/* "n", "n-", "n-m" (RFC 3977 3.2.1.1). */
-static int
-parse_range(const char *a, long long *lo, long long *hi)
+int
+nntp_parse_range(const char *a, long long *lo, long long *hi)
 {
 	const char	*e;
 
@@ -343,7 +342,8 @@ cmd_quit(struct session *s, int argc, char **argv)
 	s->state = SS_CLOSING;
 	s->close_reason = "QUIT";
 	bufferevent_disable(s->bev, EV_READ);
-	bufferevent_trigger(s->bev, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS);
+	bufferevent_trigger(s->bev, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS |
+	    BEV_TRIG_DEFER_CALLBACKS);
 }
 
 static void
@@ -421,7 +421,7 @@ cmd_listgroup(struct session *s, int argc, char **argv)
 	}
 	lo = g.low;
 	hi = g.high;
-	if (argc > 2 && parse_range(argv[2], &lo, &hi) == -1) {
+	if (argc > 2 && nntp_parse_range(argv[2], &lo, &hi) == -1) {
 		store_group_clear(&g);
 		nntp_reply(s, "501 bad range");
 		return;
@@ -513,7 +513,7 @@ range_arg(struct session *s, const char *arg, long long *lo, long long *hi)
 		*lo = *hi = s->cur;
 		return 0;
 	}
-	if (parse_range(arg, lo, hi) == -1) {
+	if (nntp_parse_range(arg, lo, hi) == -1) {
 		nntp_reply(s, "501 bad range");
 		return -1;
 	}
@@ -676,7 +676,7 @@ cmd_hdr(struct session *s, int argc, char **argv)
 			    !strcasecmp(argv[0], "XHDR") ? 1 : 2;
 	const char	*ok = kind == 0 ? "225 headers follow" : "221 headers follow";
 	const char	*rangearg = argc > 2 ? argv[2] : NULL;
-	long long	 lo, hi, num = 0;
+	long long	 lo, hi;
 	int		 i;
 
 	if (kind == 2 && argc < 4) {
@@ -690,15 +690,20 @@ cmd_hdr(struct session *s, int argc, char **argv)
 	if (rangearg != NULL && is_msgid(rangearg)) {
 		struct store_article	a;
 		char			*v;
+		int			 rc;
 
-		if (store_article_by_msgid(s->srv->store, rangearg, &a) != 0 || !a.live) {
-			if (a.msgid)
+		memset(&a, 0, sizeof(a));
+		if ((rc = store_article_by_msgid(s->srv->store, rangearg, &a)) == -1) {
+			nntp_reply(s, "403 internal fault");
+			return;
+		}
+		if (rc != 0 || !a.live) {
+			if (rc == 0)
 				store_article_clear(&a);
 			nntp_reply(s, "430 no article with that message-id");
 			return;
 		}
-		if (s->gid != 0)
-			store_article_num(s->srv->store, s->gid, rangearg, &num);
+		/* RFC 3977 8.5.2: by message-id, the number is 0. */
 		v = field_value(argv[1], a.data, a.head_len, a.len);
 		nntp_reply(s, "%s", ok);
 		if (kind == 2) {
@@ -713,7 +718,7 @@ cmd_hdr(struct session *s, int argc, char **argv)
 		} else if (kind == 1)
 			nntp_reply(s, "%s %s", rangearg, v ? v : "");
 		else
-			nntp_reply(s, "%lld %s", num, v ? v : "");
+			nntp_reply(s, "0 %s", v ? v : "");
 		nntp_write(s, ".\r\n", 3);
 		free(v);
 		store_article_clear(&a);
@@ -840,17 +845,15 @@ cmd_list(struct session *s, int argc, char **argv)
 		nntp_reply(s, "501 unknown LIST keyword");
 }
 
-/* NEWGROUPS / NEWNEWS: [yy]yymmdd hhmmss [GMT] */
-static int
-parse_datetime(struct session *s, char **argv, int argc, int at, time_t *out)
+int
+nntp_parse_datetime(const char *d, const char *t, const char *zone, time_t *out)
 {
 	struct tm	 tm;
-	const char	*d = argv[at], *t = argv[at + 1];
-	int		 gmt = argc > at + 2;
+	int		 gmt = zone != NULL;
 	size_t		 dl = strlen(d);
 	int		 y;
 
-	if (gmt && strcasecmp(argv[at + 2], "GMT") != 0)
+	if (gmt && strcasecmp(zone, "GMT") != 0)
 		return -1;
 	if ((dl != 6 && dl != 8) || strlen(t) != 6 || strspn(d, "0123456789") != dl ||
 	    strspn(t, "0123456789") != 6)
@@ -898,7 +901,8 @@ cmd_newgroups(struct session *s, int argc, char **argv)
 {
 	struct listctx	lc = { s, "ACTIVE", NULL, 0 };
 
-	if (parse_datetime(s, argv, argc, 1, &lc.since) == -1) {
+	if (nntp_parse_datetime(argv[1], argv[2], argc > 3 ? argv[3] : NULL,
+	    &lc.since) == -1) {
 		nntp_reply(s, "501 bad date or time");
 		return;
 	}
@@ -953,7 +957,8 @@ cmd_newnews(struct session *s, int argc, char **argv)
 		nntp_reply(s, "501 bad wildmat");
 		return;
 	}
-	if (parse_datetime(s, argv, argc, 2, &nn.since) == -1) {
+	if (nntp_parse_datetime(argv[2], argv[3], argc > 4 ? argv[4] : NULL,
+	    &nn.since) == -1) {
 		nntp_reply(s, "501 bad date or time");
 		return;
 	}
@@ -1072,16 +1077,30 @@ auth_check(struct session *s, const char *user, const char *pass)
 		return;
 	}
 	if (auth_password(s->srv->store, user, pass) == 0) {
+		char	*u = xstrdup(user);	/* user may be s->user */
+
 		free(s->user);
-		s->user = xstrdup(user);
+		s->user = u;
 		s->authed = 1;
-		slog(s, LOG_LVL_INFO, "authenticated as %s", user);
+		slog(s, LOG_LVL_INFO, "authenticated as %s", s->user);
 		nntp_reply(s, "281 authentication accepted");
 	} else {
 		authfail_check(s, 1);
 		slog(s, LOG_LVL_WARN, "authentication failed for %s", user);
 		nntp_reply(s, "481 authentication failed");
 	}
+}
+
+/* The words from argv[from] on as one string: RFC 4643 user names and passwords may
+ * contain spaces. */
+static char *
+rest_of_line(int argc, char **argv, int from)
+{
+	int	i;
+
+	for (i = from; i < argc - 1; i++)
+		argv[i][strlen(argv[i])] = ' ';
+	return argv[from];
 }
 
 static void
@@ -1096,15 +1115,15 @@ cmd_authinfo(struct session *s, int argc, char **argv)
 		return;
 	}
 	if (!strcasecmp(argv[1], "USER")) {
-		if (argc != 3) {
+		if (argc < 3) {
 			nntp_reply(s, "501 AUTHINFO USER name");
 			return;
 		}
 		free(s->user);
-		s->user = xstrdup(argv[2]);
+		s->user = xstrdup(rest_of_line(argc, argv, 2));
 		nntp_reply(s, "381 password required");
 	} else if (!strcasecmp(argv[1], "PASS")) {
-		if (argc != 3) {
+		if (argc < 3) {
 			nntp_reply(s, "501 AUTHINFO PASS password");
 			return;
 		}
@@ -1112,12 +1131,16 @@ cmd_authinfo(struct session *s, int argc, char **argv)
 			nntp_reply(s, "482 AUTHINFO USER first");
 			return;
 		}
-		auth_check(s, s->user, argv[2]);
+		auth_check(s, s->user, rest_of_line(argc, argv, 2));
 	} else if (!strcasecmp(argv[1], "SASL")) {
 		char	user[256], pass[256];
 
 		if (argc < 3 || strcasecmp(argv[2], "PLAIN") != 0) {
 			nntp_reply(s, "503 only SASL PLAIN is supported");
+			return;
+		}
+		if (argc > 4) {
+			nntp_reply(s, "501 AUTHINFO SASL PLAIN [initial-response]");
 			return;
 		}
 		if (argc != 4) {
@@ -1155,7 +1178,7 @@ cmd_compress(struct session *s, int argc, char **argv)
 
 static const struct cmd cmds[] = {
 	{ "ARTICLE",		0, 1,  0, cmd_article },
-	{ "AUTHINFO",		1, 3,  0, cmd_authinfo },
+	{ "AUTHINFO",		1, NNTP_MAX_ARGS - 1, 0, cmd_authinfo },
 	{ "BODY",		0, 1,  0, cmd_article },
 	{ "CAPABILITIES",	0, 1,  0, cmd_capabilities },
 	{ "COMPRESS",		1, 1,  0, cmd_compress },

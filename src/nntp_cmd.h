@@ -3,6 +3,7 @@
 #define CONFAB_NNTP_CMD_H
 
 #include <stddef.h>
+#include <time.h>
 
 struct session;
 
@@ -13,6 +14,13 @@ struct session;
 void	nntp_dispatch(struct session *, char *line);
 /* Split a command line into at most max words; returns the count, or -1 if too many. */
 int	nntp_split(char *line, char **argv, int max);
+/* A range "n", "n-" or "n-m" (RFC 3977 3.2.1.1); 0, or -1 if malformed. A reversed
+ * range is valid (and empty). */
+int	nntp_parse_range(const char *, long long *lo, long long *hi);
+/* NEWGROUPS/NEWNEWS date and time: [yy]yymmdd hhmmss, zone NULL (local) or "GMT".
+ * 0 with *out set, or -1. Two-digit years are in the century closest to now. */
+int	nntp_parse_datetime(const char *date, const char *time, const char *zone,
+	    time_t *out);
 /* An article received after POST's 340 (dot-unstuffed, CRLF). */
 void	nntp_post_done(struct session *, const char *article, size_t len, int too_big);
 /* The greeting: 200 or 201. */

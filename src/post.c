@@ -71,25 +71,61 @@ decode_words(const char *s)
 	return ret;
 }
 
-/* Parse From: into a display name and an address. */
+/* A plausible addr-spec: local@domain, no spaces, brackets or controls (libetpan
+ * accepts obsolete forms such as "a b c <" as an address). */
+static int
+valid_addr(const char *a)
+{
+	const char	*at = strrchr(a, '@'), *p;
+
+	if (at == NULL || at == a || at[1] == '\0' || at[1] == '.')
+		return 0;
+	for (p = a; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
+		    strchr("<>()[],;\\", *p) != NULL)
+			return 0;
+	return 1;
+}
+
+/* Parse From: into a display name and an address: "Name <a@b>", or the old news
+ * form "a@b (Name)". */
 static int
 parse_from(const char *v, char **name, char **addr)
 {
 	struct mailimf_mailbox_list	*ml = NULL;
 	struct mailimf_mailbox		*mb;
-	size_t				 idx = 0;
+	size_t				 idx = 0, n;
+	const char			*comment = NULL;
 
 	if (mailimf_mailbox_list_parse(v, strlen(v), &idx, &ml) != MAILIMF_NO_ERROR)
 		return -1;
-	if (clist_count(ml->mb_list) != 1) {
-		mailimf_mailbox_list_free(ml);
-		return -1;
-	}
+	while (v[idx] == ' ' || v[idx] == '\t')
+		idx++;
+	if (v[idx] == '(' && (n = strlen(v + idx)) >= 2 && v[idx + n - 1] == ')')
+		comment = v + idx;
+	else if (v[idx] != '\0')
+		goto fail;		/* trailing garbage */
+	if (clist_count(ml->mb_list) != 1)
+		goto fail;
 	mb = clist_content(clist_begin(ml->mb_list));
+	if (mb->mb_addr_spec == NULL || !valid_addr(mb->mb_addr_spec))
+		goto fail;
 	*addr = xstrdup(mb->mb_addr_spec);
-	*name = mb->mb_display_name ? decode_words(mb->mb_display_name) : xstrdup("");
+	if (mb->mb_display_name != NULL)
+		*name = decode_words(mb->mb_display_name);
+	else if (comment != NULL) {
+		char *c = xstrdup(comment + 1);
+
+		c[strlen(c) - 1] = '\0';
+		*name = decode_words(c);
+		free(c);
+	} else
+		*name = xstrdup("");
 	mailimf_mailbox_list_free(ml);
 	return 0;
+fail:
+	mailimf_mailbox_list_free(ml);
+	return -1;
 }
 
 static int
@@ -129,6 +165,10 @@ utf8_ok(const unsigned char *p, size_t n)
 		for (k = 1; k <= need; k++)
 			if (i + k >= n || (p[i + k] & 0xc0) != 0x80)
 				return 0;
+		/* no overlong forms, surrogates or code points past U+10FFFF */
+		if ((p[i] == 0xe0 && p[i + 1] < 0xa0) || (p[i] == 0xed && p[i + 1] > 0x9f) ||
+		    (p[i] == 0xf0 && p[i + 1] < 0x90) || (p[i] == 0xf4 && p[i + 1] > 0x8f))
+			return 0;
 		i += need + 1;
 	}
 	return 1;
@@ -189,9 +229,15 @@ decode_body(const char *data, size_t head_len, size_t len, int *flowed, int *del
 		goto done;
 	}
 	if (charset != NULL && strcasecmp(charset, "utf-8") && strcasecmp(charset, "us-ascii")) {
-		if (charconv_buffer("utf-8", charset, dec, declen, &conv, &convlen) !=
-		    MAIL_CHARCONV_NO_ERROR) {
-			*why = "unknown charset";
+		/* What is labelled Latin-1 is nearly always Windows-1252 (as in WHATWG). */
+		if ((!strcasecmp(charset, "iso-8859-1") || !strcasecmp(charset, "latin1")) &&
+		    charconv_buffer("utf-8", "windows-1252", dec, declen, &conv, &convlen) ==
+		    MAIL_CHARCONV_NO_ERROR)
+			;
+		else if (conv = NULL, charconv_buffer("utf-8", charset, dec, declen, &conv,
+		    &convlen) != MAIL_CHARCONV_NO_ERROR) {
+			conv = NULL;
+			*why = "unknown charset, or the body does not match it";
 			goto done;
 		}
 	} else if (!utf8_ok((unsigned char *)dec, declen)) {
@@ -200,12 +246,19 @@ decode_body(const char *data, size_t head_len, size_t len, int *flowed, int *del
 	}
 	buf_init(&b);
 	{
-		const char *p = conv ? conv : dec;
+		const unsigned char *p = (const unsigned char *)(conv ? conv : dec);
 		size_t	    n = conv ? convlen : declen;
 
-		for (i = 0; i < n; i++)
-			if (p[i] != '\r' && p[i] != '\0')
-				buf_addc(&b, p[i]);
+		/* No control characters (terminal escapes) but TAB and LF; no C1. */
+		for (i = 0; i < n; i++) {
+			if ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\n') || p[i] == 0x7f)
+				continue;
+			if (p[i] == 0xc2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f) {
+				i++;
+				continue;
+			}
+			buf_addc(&b, (char)p[i]);
+		}
 	}
 	out = buf_steal(&b);
 done:
@@ -219,6 +272,67 @@ done:
 	free(cte);
 	free(charset);
 	return out;
+}
+
+/* Does the text hold a line of the poster's own, before the signature? */
+static int
+own_text(const char *t)
+{
+	const char	*nl;
+	size_t		 n, i;
+
+	for (; *t != '\0'; t = nl ? nl + 1 : t + n) {
+		nl = strchr(t, '\n');
+		n = nl ? (size_t)(nl - t) : strlen(t);
+		if (n == 3 && !strncmp(t, "-- ", 3))
+			return 0;
+		for (i = 0; i < n && (t[i] == ' ' || t[i] == '\t'); i++)
+			;
+		if (i < n && t[i] != '>')
+			return 1;
+		if (nl == NULL)
+			break;
+	}
+	return 0;
+}
+
+/* A display name fit for a header and a blog: controls become spaces, runs of
+ * white space collapse, ends trimmed, invalid UTF-8 bytes become '?'. Caller owns. */
+static char *
+clean_name(const char *s)
+{
+	struct buf	 b;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t		 n = strlen(s), i = 0, k, need;
+
+	buf_init(&b);
+	while (i < n) {
+		if (p[i] < 0x20 || p[i] == 0x7f || p[i] == ' ') {
+			if (b.len > 0 && b.data[b.len - 1] != ' ')
+				buf_addc(&b, ' ');
+			i++;
+			continue;
+		}
+		if (p[i] < 0x80) {
+			buf_addc(&b, (char)p[i++]);
+			continue;
+		}
+		need = p[i] >= 0xc2 && p[i] <= 0xdf ? 1 : p[i] >= 0xe0 && p[i] <= 0xef ? 2 :
+		    p[i] >= 0xf0 && p[i] <= 0xf4 ? 3 : 0;
+		for (k = 1; k <= need; k++)
+			if (i + k >= n || (p[i + k] & 0xc0) != 0x80)
+				break;
+		if (need == 0 || k <= need || !utf8_ok(p + i, need + 1)) {
+			buf_addc(&b, '?');
+			i++;
+			continue;
+		}
+		buf_add(&b, (const char *)p + i, need + 1);
+		i += need + 1;
+	}
+	while (b.len > 0 && b.data[b.len - 1] == ' ')
+		b.data[--b.len] = '\0';
+	return buf_steal(&b);
 }
 
 static void
@@ -291,6 +405,9 @@ post_text_to_html(const char *text, int flowed, int delsp)
 		}
 		if (n > 0 && l[0] == ' ')	/* space-stuffing / quote separator */
 			l++, n--;
+		if (!flowed)		/* trailing blanks mean nothing in fixed text */
+			while (n > 0 && (l[n - 1] == ' ' || l[n - 1] == '\t'))
+				n--;
 		if (d != depth || (n == 0 && !soft)) {
 			if (para.len > 0) {
 				buf_adds(&b, "<p>");
@@ -339,9 +456,9 @@ post_article(const struct post_req *r, char *msg, size_t msglen, char *msgid_out
 	const char		*why = NULL, *p;
 	char			*ng = NULL, *subj = NULL, *from = NULL, *refs = NULL;
 	char			*msgid = NULL, *name = NULL, *addr = NULL, *text = NULL;
-	char			*last = NULL, *tok, *save = NULL;
+	char			*last = NULL, *tok, *save = NULL, *tmp;
 	size_t			 head_len;
-	long long		 sid, pid, cid;
+	long long		 sid, pid, cid, src_sid;
 	int			 flowed, delsp, code = 441, have_parent = 0, rc;
 
 	memset(&it, 0, sizeof(it));
@@ -387,6 +504,16 @@ post_article(const struct post_req *r, char *msg, size_t msglen, char *msgid_out
 		code = src->posting == POST_NO ? 441 : 480;
 		goto done;
 	}
+	if ((tmp = hdr(r->data, head_len, "Control")) != NULL) {
+		free(tmp);
+		why = "control messages are not accepted (delete a comment on the blog)";
+		goto done;
+	}
+	if ((tmp = hdr(r->data, head_len, "Supersedes")) != NULL) {
+		free(tmp);
+		why = "superseding is not supported (edit the comment on the blog)";
+		goto done;
+	}
 	if ((msgid = hdr(r->data, head_len, "Message-ID")) != NULL) {
 		if (!valid_msgid(msgid)) {
 			why = "malformed Message-ID";
@@ -404,32 +531,35 @@ post_article(const struct post_req *r, char *msg, size_t msglen, char *msgid_out
 		    "one (use a follow-up)";
 		goto done;
 	}
+	if (store_source_id(r->store, src->name, &src_sid) == -1) {
+		why = "store busy, try again";
+		goto done;
+	}
+	/* Only articles of the same blog can be parents. */
 	for (tok = strtok_r(refs, " \t,", &save); tok != NULL; tok = strtok_r(NULL, " \t,",
 	    &save))
 		if (valid_msgid(tok) && store_article_item(r->store, tok, &sid, &pid, &cid)
-		    == 0) {
+		    == 0 && sid == src_sid) {
 			free(last);
 			last = xstrdup(tok);
 		}
 	if (last == NULL) {
-		why = "References names no article known here";
+		why = "References names no article of this group known here";
 		goto done;
 	}
-	store_article_item(r->store, last, &sid, &pid, &cid);
+	if (store_article_item(r->store, last, &sid, &pid, &cid) != 0) {
+		why = "parent article unknown";
+		goto done;
+	}
 	if (src->type != SRC_LOCAL) {
 		why = "posting to blog sources is not available yet";
 		goto done;
 	}
 	if ((text = decode_body(r->data, head_len, r->len, &flowed, &delsp, &why)) == NULL)
 		goto done;
-	{
-		const char *t = text;
-		while (*t == '\n' || *t == ' ')
-			t++;
-		if (*t == '\0') {
-			why = "empty article body";
-			goto done;
-		}
+	if (!own_text(text)) {
+		why = "empty article body (nothing but quotes or a signature)";
+		goto done;
 	}
 
 	if ((im = importer_new(r->store, r->conf, src, r->key)) == NULL) {
@@ -447,7 +577,7 @@ post_article(const struct post_req *r, char *msg, size_t msglen, char *msgid_out
 	it.state = ITEM_OK;
 	it.post_id = pid;
 	it.parent_id = cid;
-	it.author = decode_words(name);
+	it.author = clean_name(name);
 	it.author_email = xstrdup(addr);
 	it.date = time(NULL);
 	it.html = post_text_to_html(text, flowed, delsp);

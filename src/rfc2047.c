@@ -75,7 +75,8 @@ header_sanitize(const char *utf8)
 	for (i = 0; i < len; i += adv) {
 		cp = utf8_next(s + i, len - i, &adv);
 		if (cp == ' ' || cp < 0x20 || cp == 0x7f ||
-		    (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 || cp == 0x2029) {
+		    (cp >= 0x80 && cp <= 0x9f) || cp == 0x2028 ||
+		    cp == 0x2029) {
 			if (cp >= 0)	/* whitespace and controls */
 				space = 1;
 			else {
@@ -188,7 +189,8 @@ ew_run(struct fold *f, const char *text, size_t len, enum rfc2047_ctx ctx)
 	size_t			 i, n, adv, avail, enc, cl;
 	int			 useb;
 
-	useb = b_len(len) < q_len(s, len, ctx);	/* Q on a tie: readable */
+	/* the shorter of B and Q; Q on a tie, as it reads better */
+	useb = b_len(len) < q_len(s, len, ctx);
 	i = 0;
 	while (i < len) {
 		avail = f->first ? LINE_MAX_SOFT - f->col :
@@ -206,7 +208,7 @@ ew_run(struct fold *f, const char *text, size_t len, enum rfc2047_ctx ctx)
 			/* fold first; also at the start if `used` is huge */
 			buf_adds(&f->b, "\r\n ");
 			f->col = 1;
-			f->first = 1;	/* no further space before the word */
+			f->first = 1;	/* no space after the fold */
 			avail = EW_MAX;
 		}
 		/* take whole characters while they fit */

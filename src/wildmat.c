@@ -89,8 +89,9 @@ match_pattern(const unsigned char *t, const unsigned char *te,
 			t += u8_char(t, te);
 			continue;
 		}
-		if (p < pe && *p != '?' && *p != '*' &&
-		    (n = u8_char(p, pe)) == u8_char(t, te) && memcmp(p, t, n) == 0) {
+		/* A literal character (never half of one) must be the same. */
+		if (p < pe && (n = u8_char(p, pe)) == u8_char(t, te) &&
+		    memcmp(p, t, n) == 0) {
 			p += n;
 			t += n;
 			continue;

@@ -86,7 +86,8 @@ sub start {
 	if (!$pid) {
 		open(STDOUT, '>>', "$self->{dir}/confabd.log");
 		open(STDERR, '>&', \*STDOUT);
-		exec(@{ $self->{wrapper} // [] }, confabd(), '-c', $self->{conf}, '-f', @extra)
+		exec(@{ $self->{wrapper} // [] }, confabd(), '-c', $self->{conf}, '-f',
+		    ($ENV{CONFAB_DEBUG} ? '-d' : ()), @extra)
 		    or die "exec: $!";
 	}
 	$self->{pid} = $pid;
@@ -157,6 +158,7 @@ sub send { my ($self, $data) = @_; $self->{s}->print($data) }
 
 sub line {
 	my $self = shift;
+	local $/ = "\n";
 	my $l = $self->{s}->getline;
 	return undef unless defined $l;
 	$l =~ s/\r\n\z//;

@@ -200,6 +200,9 @@ my @refuse = (
     [ 'malformed Message-ID', art(%base, msgid => 'no-angle@brackets'), qr/message-id/i ],
     [ 'duplicate Message-ID (poster)', art(%base, msgid => $own), qr/duplicate|known/i ],
     [ 'duplicate Message-ID (imported)', art(%base, msgid => $LUCA), qr/duplicate|known/i ],
+    [ 'control message (cancel)', art(%base, subject => "cmsg cancel $own",
+	extra => "Control: cancel $own\n", body => "cancel\n"), qr/control/i ],
+    [ 'Supersedes', art(%base, extra => "Supersedes: $own\n"), qr/supersed/i ],
 );
 for my $r (@refuse) {
 	my ($what, $a, $re) = @$r;
@@ -228,6 +231,16 @@ like($st, qr/^240 /, 'raw UTF-8 article accepted');
 	unlike($h->{from}, qr/[^\x20-\x7e]/, 'From is 7-bit');
 }
 
+# --- 6b. fixed (non-flowed) text: trailing blanks mean nothing, lines stay lines
+$st = post(art(%base, body => "line one   \nline two\t\n\nnext para\n"));
+like($st, qr/^240 /, 'fixed text accepted');
+{
+	my ($id) = $st =~ /(<[^>]+>)/;
+	my ($h, $body) = article($id);
+	like($body, qr/^line one\nline two\n\nnext para\n\z/, 'hard lines kept, trailing blanks gone')
+	    or diag $body;
+}
+
 # --- 7. a long encoded name: every encoded word <= 75 chars, split on characters
 $st = post(art(%base, from => '=?UTF-8?B?' .
     encode_base64(encode('UTF-8', 'Ŧĥïš ïš à vêrÿ lõñğ ñàmê ŵïţħ ĺõţš õƒ àççêñţš ' x 2), '') .
@@ -240,6 +253,30 @@ like($st, qr/^240 /, 'long encoded name accepted');
 	ok(@w > 1, 'long name split into several encoded words');
 	ok(!(grep { length($_) > 75 } @w), 'no encoded word over 75 chars');
 	like(decode('MIME-Header', $h->{from}), qr/Ŧĥïš ïš à vêrÿ/, 'long name decodes');
+}
+
+# --- 7b. old news From form, Latin-1 label holding Windows-1252, terminal escapes
+$st = post(art(%base, from => 'old.style@example.org (Old =?ISO-8859-1?Q?St=FFle?=)',
+    extra => "Content-Type: text/plain; charset=iso-8859-1\n",
+    body => "Price: 5 \x80, \x93quoted\x94 \x1b[31mred\x1b[0m bell\x07 done.\n"));
+like($st, qr/^240 /, 'old-style From and cp1252 body accepted');
+{
+	my ($id) = $st =~ /(<[^>]+>)/;
+	my ($h, $body) = article($id);
+	like(decode('MIME-Header', $h->{from}), qr/^"?Old Stÿle"? </, 'name from the comment');
+	my $ubody = decode('UTF-8', $body);
+	like($ubody, qr/Price: 5 €, “quoted”/, 'Latin-1 label read as Windows-1252');
+	unlike($ubody, qr/[\x00-\x08\x0b-\x1f\x7f]/, 'no control characters reach the article');
+	like($ubody, qr/red\[0m bell done\./, 'text around the escapes kept');
+}
+# a name with encoded control characters
+$st = post(art(%base, from => '=?UTF-8?Q?Evil=0D=0AX-Injected:_yes?= <e@example.org>'));
+like($st, qr/^240 /, 'name with encoded CR LF accepted');
+{
+	my ($id) = $st =~ /(<[^>]+>)/;
+	my ($h, $body, undef, $raw) = article($id);
+	ok(!exists $h->{'x-injected'}, 'no header injected through the name');
+	unlike(decode('MIME-Header', $h->{from}), qr/[\r\n]/, 'no CR/LF in the decoded name');
 }
 
 # --- 8. the posts survive a restart (stored durably) and numbering continues
@@ -262,4 +299,39 @@ is($ht, $hs + 1, 'next number after restart');
 ok($c->alive, 'confabd still running');
 $n->cmd('QUIT');
 is($c->stop, 0, 'confabd exits cleanly on TERM');
+
+# --- 9. two blogs: a follow-up can only hang under an article of its own blog; a
+#     group whose posting is "no" refuses
+{
+	my $c2 = Confab->new(import => ["$src/tests/data/ecatworld.wxr"], sources => <<'EOS');
+[source ecatworld]
+type = local
+group = blogs.ecatworld
+domain = e-catworld.example
+posting = open
+
+[source other]
+type = local
+group = blogs.other
+domain = other.example
+posting = open
+
+[source closed]
+type = local
+group = blogs.closed
+domain = closed.example
+posting = no
+EOS
+	my $m = $c2->client;
+	my $s = post(art(%base, ng => 'blogs.other'), $m);
+	like($s, qr/^441 /, 'References into another blog: 441') or diag $s;
+	$s = post(art(%base, ng => 'blogs.ecatworld,blogs.other'), $m);
+	like($s, qr/^441 .*cross/i, 'cross-post to two blogs: 441 with reason') or diag $s;
+	$s = post(art(%base, ng => 'blogs.closed'), $m);
+	like($s, qr/^441 .*not allowed/i, 'posting = no: 441') or diag $s;
+	$s = post(art(%base), $m);
+	like($s, qr/^240 /, 'the same article to its own blog: 240') or diag $s;
+	$m->cmd('QUIT');
+	is($c2->stop, 0, 'second confabd exits cleanly');
+}
 done_testing();

@@ -123,6 +123,8 @@ get(struct store *st, const char *msgid, struct store_article *a)
 {
 	int	rc = store_article_by_msgid(st, msgid, a);
 
+	if (rc == 0 && !a->live)
+		store_article_clear(a);
 	return rc == 0 && a->live ? 0 : -1;
 }
 

@@ -1,0 +1,19 @@
+#!/bin/sh
+# deps.sh: install the Debian 12 packages confab needs to build, test and run.
+# Only runs apt-get when something is missing. Needs root.
+set -e
+PKGS="build-essential autoconf automake pkg-config
+libevent-dev libssl-dev libetpan-dev libsqlite3-dev sqlite3 libxml2-dev
+libcurl4-gnutls-dev libjansson-dev libinih-dev zlib1g-dev libcrypt-dev libsystemd-dev
+systemd perl openssl slrn tmux suck"
+[ "${1:-}" = "--with-fuzz" ] && PKGS="$PKGS clang libclang-rt-14-dev"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -q
+# shellcheck disable=SC2086
+apt-get install -y -q --no-install-recommends $missing
