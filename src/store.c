@@ -10,7 +10,7 @@
 #include "store.h"
 
 enum stmt_id {
-	S_GROUP_GET, S_GROUP_INS, S_GROUP_UPD, S_GROUP_EACH, S_GROUP_NEXT, S_GROUP_BUMP,
+	S_GROUP_GET, S_GROUP_ID, S_GROUP_INS, S_GROUP_UPD, S_GROUP_EACH, S_GROUP_NEXT, S_GROUP_BUMP,
 	S_SOURCE_GET, S_SOURCE_INS,
 	S_ITEM_GET, S_ITEM_INS, S_ITEM_UPD, S_ITEM_STAMP, S_ITEM_BY_LINK, S_ITEM_VANISH,
 	S_ITEM_DIRTY, S_ITEM_CLEAN, S_LOCAL_ID,
@@ -29,6 +29,7 @@ static const char *stmt_sql[S_MAX] = {
 	    " (SELECT min(n.num) FROM numbers n JOIN articles a ON a.id = n.article_id"
 	    "   WHERE n.group_id = g.id AND a.live),"
 	    " g.next_num - 1 FROM groups g WHERE g.name = ?1",
+	[S_GROUP_ID] = "SELECT id, description, posting FROM groups WHERE name = ?1",
 	[S_GROUP_INS] = "INSERT INTO groups (name, description, created, posting, next_num)"
 	    " VALUES (?1, ?2, ?3, ?4, 1)",
 	[S_GROUP_UPD] = "UPDATE groups SET description = ?2, posting = ?3 WHERE id = ?1",
@@ -369,25 +370,29 @@ int
 store_group_ensure(struct store *s, const char *name, const char *desc, int posting,
     long long *id)
 {
-	struct store_group	 g;
-	sqlite3_stmt		*st;
-	int			 rc;
+	sqlite3_stmt	*st = prep(s, S_GROUP_ID);
+	const char	*d;
+	int		 rc, same;
 
-	if ((rc = store_group_get(s, name, &g)) == -1)
-		return -1;
-	if (rc == 0) {
-		*id = g.id;
-		if (g.posting != posting || (desc != NULL && (g.description == NULL ||
-		    strcmp(desc, g.description)))) {
-			st = prep(s, S_GROUP_UPD);
-			sqlite3_bind_int64(st, 1, g.id);
-			bind_text(st, 2, desc);
-			sqlite3_bind_int(st, 3, posting);
-			rc = run(s, st, "group update");
-		}
-		store_group_clear(&g);
-		return rc;
+	bind_text(st, 1, name);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		*id = sqlite3_column_int64(st, 0);
+		d = (const char *)sqlite3_column_text(st, 1);
+		same = sqlite3_column_int(st, 2) == posting && (desc == NULL ||
+		    (d != NULL && !strcmp(d, desc)));
+		sqlite3_reset(st);
+		if (same)
+			return 0;
+		st = prep(s, S_GROUP_UPD);
+		sqlite3_bind_int64(st, 1, *id);
+		bind_text(st, 2, desc);
+		sqlite3_bind_int(st, 3, posting);
+		return run(s, st, "group update");
 	}
+	sqlite3_reset(st);
+	if (rc != SQLITE_DONE)
+		return dberr(s, "group id");
 	st = prep(s, S_GROUP_INS);
 	bind_text(st, 1, name);
 	bind_text(st, 2, desc);

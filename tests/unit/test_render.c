@@ -363,6 +363,43 @@ test_hostile(void)
 	store_close(st);
 }
 
+/* Byte-exact golden articles (CONFAB_UPDATE_GOLDEN=1 rewrites them; read the diff). */
+static void
+goldens(struct store *st, const char *src)
+{
+	static const char	*ids[] = { "<p2481@e-catworld.example>",
+	    "<p2481.c10401@e-catworld.example>", "<p2481.c10409@e-catworld.example>",
+	    "<p2481.c10416@e-catworld.example>", "<p2481.c10461@e-catworld.example>" };
+	struct store_article	 a;
+	char			 path[1024], name[128], *want;
+	size_t			 i, n;
+	FILE			*f;
+
+	for (i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(ids[i] + 1, "@"), ids[i] + 1);
+		snprintf(path, sizeof(path), "%s/tests/data/golden/%s.eml", src, name);
+		if (get(st, ids[i], &a) != 0) {
+			ok(0, "golden %s: article exists", name);
+			continue;
+		}
+		if (getenv("CONFAB_UPDATE_GOLDEN") && (f = fopen(path, "wb")) != NULL) {
+			fwrite(a.data, 1, a.len, f);
+			fclose(f);
+		}
+		want = NULL;
+		n = 0;
+		if ((f = fopen(path, "rb")) != NULL) {
+			want = xmalloc(65536);
+			n = fread(want, 1, 65536, f);
+			fclose(f);
+		}
+		ok(want != NULL && n == a.len && memcmp(want, a.data, n) == 0,
+		    "golden %s: byte-exact", name);
+		free(want);
+		store_article_clear(&a);
+	}
+}
+
 /* The fixture in each format gives exactly the expected tree. */
 static void
 test_fixture(const char *name, const char **files, int nfiles)
@@ -421,6 +458,8 @@ test_fixture(const char *name, const char **files, int nfiles)
 	}
 	is_int(good, 28, "%s: all %d comments thread under their parent", name, total);
 	json_decref(tree);
+	if (!strcmp(name, "wxr"))
+		goldens(st, src);
 	store_close(st);
 }
 
