@@ -5,7 +5,7 @@ set -e
 PKGS="build-essential autoconf automake pkg-config
 libevent-dev libssl-dev libetpan-dev libsqlite3-dev sqlite3 libxml2-dev
 libcurl4-gnutls-dev libjansson-dev libinih-dev zlib1g-dev libcrypt-dev libsystemd-dev
-systemd perl openssl slrn tmux suck"
+systemd perl openssl slrn tin tmux suck"
 [ "${1:-}" = "--with-fuzz" ] && PKGS="$PKGS clang libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do

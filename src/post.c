@@ -501,7 +501,7 @@ post_article(const struct post_req *r, char *msg, size_t msglen, char *msgid_out
 	if (src->posting == POST_NO || (src->posting == POST_AUTH && r->user == NULL)) {
 		why = src->posting == POST_NO ? "posting to this group is not allowed" :
 		    "authentication required to post to this group";
-		code = src->posting == POST_NO ? 441 : 480;
+		code = 441;	/* RFC 3977 6.3.1: after the article only 240 or 441 */
 		goto done;
 	}
 	if ((tmp = hdr(r->data, head_len, "Control")) != NULL) {
@@ -587,6 +587,17 @@ post_article(const struct post_req *r, char *msg, size_t msglen, char *msgid_out
 		goto done;
 	}
 	it.comment_id = store_local_comment_id(r->store, sid);
+	{
+		/* Archived-At: the post's permalink + "#comment-ID", as WordPress does. */
+		struct store_item	post;
+
+		if (store_item_get(r->store, sid, pid, 0, &post) == 0) {
+			if (post.it.link != NULL && *post.it.link != '\0')
+				xasprintf(&it.link, "%.*s#comment-%lld",
+				    (int)strcspn(post.it.link, "#"), post.it.link, it.comment_id);
+			store_item_clear(&post);
+		}
+	}
 	if (msgid == NULL)
 		xasprintf(&msgid, "<p%lld.c%lld@%s>", pid, it.comment_id, src->domain);
 	if (importer_item_msgid(im, &it, msgid) == -1 || importer_publish(im) == -1 ||
