@@ -5,7 +5,8 @@ set -e
 PKGS="build-essential autoconf automake pkg-config
 libevent-dev libssl-dev libetpan-dev libsqlite3-dev sqlite3 libxml2-dev
 libcurl4-gnutls-dev libjansson-dev libinih-dev zlib1g-dev libcrypt-dev libsystemd-dev
-systemd perl openssl slrn tin tmux suck"
+systemd perl openssl slrn tin tmux suck
+wordpress mariadb-server php-cli php-mysql curl"
 [ "${1:-}" = "--with-fuzz" ] && PKGS="$PKGS clang libclang-rt-14-dev"
 missing=""
 for p in $PKGS; do
@@ -14,6 +15,16 @@ done
 [ -z "$missing" ] && exit 0
 echo "deps: installing$missing" >&2
 export DEBIAN_FRONTEND=noninteractive
+# Packages like wordpress (apache2) and mariadb-server would start system daemons on
+# install; the tests start their own on loopback, so forbid service starts meanwhile.
+guard=""
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+	chmod +x /usr/sbin/policy-rc.d
+	guard=1
+fi
 apt-get update -q
 # shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends $missing
+apt-get install -y -q --no-install-recommends $missing || rc=$?
+[ -n "$guard" ] && rm -f /usr/sbin/policy-rc.d
+exit ${rc:-0}

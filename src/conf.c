@@ -186,6 +186,11 @@ server_key(struct loadctx *lc, const char *k, const char *v, int line)
 			return fail(lc, line, "%s: '%s' is not a number of seconds from 0 to 300",
 			    k, v);
 		c->post_timeout = (int)n;
+	} else if (!strcmp(k, "retry_interval")) {
+		if (parse_int(v, 1, 86400, &n) == -1)
+			return fail(lc, line, "%s: '%s' is not a number of seconds from 1 to 86400",
+			    k, v);
+		c->retry_interval = (int)n;
 	} else if (!strcmp(k, "auth_failures")) {
 		if (parse_int(v, 1, 1000, &n) == -1)
 			return fail(lc, line, "%s: '%s' is not a number from 1 to 1000", k, v);
@@ -356,6 +361,7 @@ conf_load(const char *path, char *err, size_t errlen)
 	c->max_article_size = 1024 * 1024;
 	c->post_timeout = 10;
 	c->auth_failures = 5;
+	c->retry_interval = 30;
 	c->busy_timeout = 5000;
 
 	if ((f = fopen(path, "r")) == NULL) {
@@ -490,4 +496,25 @@ conf_source_by_group(const struct conf *c, const char *group)
 		if (!strcmp(c->sources[i].group, group))
 			return &c->sources[i];
 	return NULL;
+}
+
+char *
+conf_read_secret(const char *path)
+{
+	FILE	*f;
+	char	 line[1024];
+
+	if ((f = fopen(path, "r")) == NULL) {
+		log_warn("%s: %s", path, strerror(errno));
+		return NULL;
+	}
+	if (fgets(line, sizeof(line), f) == NULL)
+		line[0] = '\0';
+	fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	if (line[0] == '\0') {
+		log_warn("%s: empty", path);
+		return NULL;
+	}
+	return xstrdup(line);
 }

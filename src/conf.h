@@ -46,6 +46,7 @@ struct conf {
 	size_t		 max_article_size;	/* bytes, default 1 MiB */
 	int		 post_timeout;		/* seconds to wait for the blog's verdict, default 10 */
 	int		 auth_failures;		/* failed AUTHINFO per client per minute, default 5 */
+	int		 retry_interval;	/* seconds before the outbox's first retry, default 30 */
 	/* [store] */
 	char		*store_path;		/* path = (default LOCALSTATEDIR/lib/confab/confab.db) */
 	int		 busy_timeout;		/* ms, default 5000 */
@@ -63,5 +64,8 @@ void	conf_free(struct conf *);
 const struct conf_source *conf_source_find(const struct conf *, const char *name);
 const struct conf_source *conf_source_by_group(const struct conf *, const char *group);
 const char *conf_default_path(void);
+/* The first line of a secret file (app password), without the newline; caller owns,
+ * NULL (logged) if unreadable. */
+char	*conf_read_secret(const char *path);
 
 #endif

@@ -12,9 +12,12 @@
 
 #include "auth.h"
 #include "conf.h"
+#include "fetch.h"
+#include <event2/event.h>
 #include "import.h"
 #include "ingest.h"
 #include "log.h"
+#include "poll.h"
 #include "secret.h"
 #include "store.h"
 
@@ -28,6 +31,8 @@ usage(FILE *f)
 	    "commands:\n"
 	    "  check                          validate the configuration\n"
 	    "  import --source NAME FILE...   import WXR, Atom, RSS, WordPress JSON or Disqus\n"
+	    "  poll --source NAME [--full]    fetch a live source once, now (--full: every\n"
+	    "                                 post and comment, not only recent ones)\n"
 	    "  user add NAME                  add or change a local account (password on stdin)\n"
 	    "  user del NAME                  remove a local account\n"
 	    "  user list                      list local accounts\n"
@@ -115,10 +120,45 @@ progress_cb(const struct item *it, void *arg)
 }
 
 static int
+count_cb(const struct item *it, void *arg)
+{
+	(*(long *)arg)++;
+	return 0;
+}
+
+/* import --parse-only: parse and count, store untouched (the benchmark's baseline). */
+static int
+parse_files(int nfiles, char **files)
+{
+	struct ingest_result	res;
+	struct rusage		ru;
+	double			t0 = now(), el;
+	long			items = 0;
+	int			i;
+
+	for (i = 0; i < nfiles; i++) {
+		memset(&res, 0, sizeof(res));
+		if (ingest_file(files[i], count_cb, &items, &res) == -1) {
+			fprintf(stderr, "confab: %s\n", res.error);
+			return 1;
+		}
+		fprintf(stderr, "%s: %s, %ld items\n", files[i], ingest_format_name(res.format),
+		    res.items);
+	}
+	getrusage(RUSAGE_SELF, &ru);
+	el = now() - t0;
+	printf("parsed %ld items (store untouched)\n", items);
+	printf("%.2f s, %.0f items/s, peak RSS %ld MB\n", el, items / (el > 0 ? el : 1),
+	    ru.ru_maxrss / 1024);
+	return 0;
+}
+
+static int
 cmd_import(int argc, char **argv)
 {
 	static const struct option	 opts[] = {
 		{ "source", required_argument, NULL, 's' },
+		{ "parse-only", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const struct conf_source	*src;
@@ -130,7 +170,7 @@ cmd_import(int argc, char **argv)
 	unsigned char			 key[SECRET_LEN];
 	const char			*source = NULL;
 	char				 err[512];
-	int				 ch, i, full = 0, rc = 1;
+	int				 ch, i, full = 0, rc = 1, parse_only = 0;
 	double				 t0 = now();
 	struct rusage			 ru;
 
@@ -138,6 +178,8 @@ cmd_import(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "s:", opts, NULL)) != -1) {
 		if (ch == 's')
 			source = optarg;
+		else if (ch == 'P')
+			parse_only = 1;
 		else {
 			usage(stderr);
 			return 2;
@@ -152,6 +194,8 @@ cmd_import(int argc, char **argv)
 		fprintf(stderr, "confab: no [source %s] in %s\n", source, conf_path);
 		return 1;
 	}
+	if (parse_only)
+		return parse_files(argc - optind, argv + optind);
 	st = open_store();
 	if (secret_load(conf->secret_file, key, err, sizeof(err)) == -1) {
 		fprintf(stderr, "confab: %s\n", err);
@@ -213,6 +257,78 @@ done:
 	store_close(st);
 	explicit_bzero(key, sizeof(key));
 	return rc;
+}
+
+static struct event_base *poll_base;
+
+static void
+poll_done(int ok, void *arg)
+{
+	int	*rc = arg;
+
+	*rc = ok ? 0 : 1;
+	event_base_loopbreak(poll_base);
+}
+
+static int
+cmd_poll(int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "source", required_argument, NULL, 's' },
+		{ "full", no_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 }
+	};
+	const struct conf_source	*src;
+	struct event_base		*base;
+	int				 full = 0;
+	struct fetcher			*f;
+	struct poller			*p;
+	struct store			*st;
+	unsigned char			 key[SECRET_LEN];
+	const char			*source = NULL;
+	char				 err[512];
+	int				 ch, rc = -1;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "s:f", opts, NULL)) != -1) {
+		if (ch == 's')
+			source = optarg;
+		else if (ch == 'f')
+			full = 1;
+		else
+			return 2;
+	}
+	if (source == NULL || optind != argc) {
+		fprintf(stderr, "usage: confab poll --source NAME [--full]\n");
+		return 2;
+	}
+	load_conf();
+	log_set_level(conf->log_level > LOG_LVL_INFO ? conf->log_level : LOG_LVL_INFO);
+	if ((src = conf_source_find(conf, source)) == NULL) {
+		fprintf(stderr, "confab: no [source %s] in %s\n", source, conf_path);
+		return 1;
+	}
+	if (src->type == SRC_LOCAL) {
+		fprintf(stderr, "confab: source %s is local: nothing to poll\n", source);
+		return 1;
+	}
+	if (secret_load(conf->secret_file, key, err, sizeof(err)) == -1) {
+		fprintf(stderr, "confab: %s\n", err);
+		return 1;
+	}
+	st = open_store();
+	poll_base = base = event_base_new();
+	f = fetcher_new(base, NULL);
+	p = poller_new(base, f, st, key);
+	poller_set_conf(p, conf, 0);
+	if (poller_run(p, source, full, poll_done, &rc) == 0 && rc == -1)
+		event_base_dispatch(base);
+	poller_free(p);
+	fetcher_free(f);
+	event_base_free(base);
+	store_close(st);
+	explicit_bzero(key, sizeof(key));
+	return rc == 0 ? 0 : 1;
 }
 
 static int
@@ -326,6 +442,8 @@ main(int argc, char *argv[])
 		rc = cmd_check(argc, argv);
 	else if (!strcmp(argv[0], "import"))
 		rc = cmd_import(argc, argv);
+	else if (!strcmp(argv[0], "poll"))
+		rc = cmd_poll(argc, argv);
 	else if (!strcmp(argv[0], "user"))
 		rc = cmd_user(argc, argv);
 	else {

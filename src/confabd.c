@@ -16,8 +16,11 @@
 #include <openssl/ssl.h>
 
 #include "conf.h"
+#include "fetch.h"
 #include "log.h"
 #include "nntp.h"
+#include "outbox.h"
+#include "poll.h"
 #include "sd.h"
 #include "secret.h"
 #include "store.h"
@@ -32,6 +35,8 @@ struct listener {
 };
 
 static struct server	 srv;
+static struct fetcher	*fetcher;
+static struct poller	*poller;
 static struct listener	*listeners;
 static struct event	*wdog;
 
@@ -250,6 +255,8 @@ reload(void)
 		log_err("reload: some listeners could not be opened");
 	if (groups_sync(srv.store, c) == -1)
 		log_err("reload: could not update groups");
+	poller_set_conf(poller, c, 1);
+	outbox_set_conf(srv.outbox, c, poller);
 	log_info("reloaded");
 done:
 	sysd_notify("READY=1");
@@ -414,6 +421,12 @@ main(int argc, char *argv[])
 		wdog = event_new(srv.base, -1, EV_PERSIST, watchdog_cb, NULL);
 		event_add(wdog, &tv);
 	}
+	if ((fetcher = fetcher_new(srv.base, NULL)) == NULL)
+		fatal("cannot set up the HTTP client");
+	poller = poller_new(srv.base, fetcher, srv.store, srv.key);
+	srv.outbox = outbox_new(srv.base, fetcher, srv.store, srv.key);
+	poller_set_conf(poller, srv.conf, 1);
+	outbox_set_conf(srv.outbox, srv.conf, poller);
 	log_info("confabd %s ready (%s)", PACKAGE_VERSION, srv.conf->hostname);
 	sysd_notify("READY=1");
 	status();
@@ -422,6 +435,9 @@ main(int argc, char *argv[])
 
 	log_info("stopped");
 	nntp_close_all(&srv);
+	outbox_free(srv.outbox);
+	poller_free(poller);
+	fetcher_free(fetcher);
 	while ((l = listeners) != NULL) {
 		listeners = l->next;
 		listener_free(l);

@@ -45,7 +45,10 @@ struct fetch_res {
 };
 
 /* Called once per request, on the loop's thread; res and its strings live only during
- * the call. */
+ * the call. It may call fetch_start(), and fetcher_free() (then no further callbacks
+ * are called and the fetcher is freed when the callback returns). A transport error
+ * (status 0) covers timeouts, TLS verification failures, too many redirects (more
+ * than 5), redirects to schemes other than http/https and "response too large". */
 typedef void (*fetch_cb)(const struct fetch_res *, void *arg);
 
 /* A fetcher on base; opts may be NULL. Caller owns (fetcher_free). */
@@ -57,5 +60,9 @@ void		 fetcher_free(struct fetcher *);
 int		 fetch_start(struct fetcher *, const struct fetch_req *, fetch_cb, void *arg);
 /* Requests running or queued. */
 int		 fetch_pending(struct fetcher *);
+/* curl_global_cleanup(), after the last fetcher_free() (tests, leak checkers). The
+ * first fetcher_new() calls curl_global_init(), so it must run before other threads
+ * that use libcurl start. */
+void		 fetch_global_cleanup(void);
 
 #endif

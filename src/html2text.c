@@ -77,17 +77,20 @@ static char *
 utf8_clean(const char *s, size_t len, size_t *outlen)
 {
 	struct buf	b;
-	size_t		i, n;
+	size_t		i, n, run;
 
 	buf_init(&b);
 	buf_add(&b, "", 0);
-	for (i = 0; i < len; i += n ? n : 1) {
+	for (i = run = 0; i < len; i += n ? n : 1) {
 		n = u8seq((const unsigned char *)s + i, len - i);
+		if (n != 0 && s[i] != '\0')
+			continue;	/* copied with its run, s[run..i) */
+		buf_add(&b, s + run, i - run);
 		if (n == 0)
 			buf_adds(&b, "\xef\xbf\xbd");
-		else if (s[i] != '\0')
-			buf_add(&b, s + i, n);
+		run = i + (n ? n : 1);
 	}
+	buf_add(&b, s + run, len - run);
 	*outlen = b.len;
 	return buf_steal(&b);
 }
@@ -359,7 +362,7 @@ put_utf8(struct buf *b, uint32_t cp)
 static void
 add_text(struct h2t *h, const char *s)
 {
-	const unsigned char	*p = (const unsigned char *)s;
+	const unsigned char	*p = (const unsigned char *)s, *q;
 	int			 nl = 0;
 
 	if (h->pre) {
@@ -401,8 +404,12 @@ add_text(struct h2t *h, const char *s)
 		h->space = 0;
 		if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
 			put_utf8(&h->para, *++p);
-		else
-			buf_addc(&h->para, *p);
+		else {		/* a run of plain octets at once */
+			for (q = p + 1; *q > 0x20 && *q != 0x7f && *q != 0xc2; q++)
+				;
+			buf_add(&h->para, p, (size_t)(q - p));
+			p = q - 1;
+		}
 	}
 }
 

@@ -6,12 +6,13 @@
 
 #include <openssl/evp.h>
 
+#include "html2text.h"
 #include "import.h"
 #include "log.h"
 #include "render.h"
 
 #define MAX_DEPTH	1000	/* longest ancestor chain followed */
-#define MAX_NEST	64	/* dirty ancestors published first, at most */	/* longest ancestor chain followed (cycles end here) */
+#define MAX_NEST	64	/* dirty ancestors published first, at most */
 
 struct importer {
 	struct store			*st;
@@ -24,12 +25,21 @@ struct importer {
 	size_t				 nposts;
 	long long			 stack[64];	/* comments being published */
 	int				 depth;
+	/* The post of the comments being published (they come post by post). */
+	struct store_item		 post;
+	char				*post_msgid;	/* its live Message-ID, or NULL */
+	char				*post_subject;	/* its comments' Subject, once rendered */
+	int				 post_cached, post_found;
+	/* Groups ensured in this run, by name. */
+	const char			**gnames;
+	long long			*gids;
+	int				 ngids;
 	struct import_stats		 stats;
 };
 
 struct importer *
-importer_new(struct store *st, const struct conf *conf, const struct conf_source *src,
-    const unsigned char key[SECRET_LEN])
+importer_new_gen(struct store *st, const struct conf *conf, const struct conf_source *src,
+    const unsigned char key[SECRET_LEN], long long gen)
 {
 	struct importer	*im = xcalloc(1, sizeof(*im));
 
@@ -41,15 +51,27 @@ importer_new(struct store *st, const struct conf *conf, const struct conf_source
 		free(im);
 		return NULL;
 	}
-	im->gen = store_next_gen(st);
+	im->gen = gen ? gen : store_next_gen(st);
 	return im;
 }
+
+struct importer *
+importer_new(struct store *st, const struct conf *conf, const struct conf_source *src,
+    const unsigned char key[SECRET_LEN])
+{
+	return importer_new_gen(st, conf, src, key, 0);
+}
+
+static void post_forget(struct importer *);
 
 void
 importer_free(struct importer *im)
 {
 	if (im == NULL)
 		return;
+	post_forget(im);
+	free(im->gnames);
+	free(im->gids);
 	free(im->posts);
 	free(im);
 }
@@ -91,15 +113,93 @@ item_hash(const struct item *it, char out[65])
 		hash_str(md, it->categories[i]);
 	EVP_DigestFinal_ex(md, d, NULL);
 	EVP_MD_CTX_free(md);
-	for (i = 0; i < 32; i++)
-		snprintf(out + i * 2, 3, "%02x", d[i]);
+	for (i = 0; i < 32; i++) {
+		out[i * 2] = "0123456789abcdef"[d[i] >> 4];
+		out[i * 2 + 1] = "0123456789abcdef"[d[i] & 15];
+	}
+	out[64] = '\0';
+}
+
+/* Text of an HTML comment, whitespace collapsed, for matching; caller owns. */
+static char *
+plain(const char *html)
+{
+	char	*t = html2text(html ? html : "", html ? strlen(html) : 0, 998), *p, *q;
+	int	 sp = 0;
+
+	for (p = q = t; *p; p++) {
+		if (*p == ' ' || *p == '\n' || *p == '\t' || *p == '>') {
+			sp = q != t;
+			continue;
+		}
+		if (sp)
+			*q++ = ' ';
+		sp = 0;
+		*q++ = *p;
+	}
+	*q = '\0';
+	return t;
+}
+
+struct match {
+	const struct item	*it;
+	char			*text;
+	char			*msgid;
+	long long		 id;
+};
+
+static int
+match_cb(const struct store_outbox *e, void *arg)
+{
+	struct match	*m = arg;
+	char		*t;
+	int		 same;
+
+	if (e->parent_id != m->it->parent_id)
+		return 0;
+	if (e->email && *e->email && m->it->author_email && *m->it->author_email &&
+	    strcasecmp(e->email, m->it->author_email) != 0)
+		return 0;
+	if (m->text == NULL)
+		m->text = plain(m->it->html);
+	t = plain(e->html);
+	same = strcmp(t, m->text) == 0;
+	free(t);
+	if (!same)
+		return 0;
+	m->msgid = xstrdup(e->msgid);
+	m->id = e->id;
+	return 1;
+}
+
+/* A blog comment that went out through the outbox keeps the poster's Message-ID:
+ * by the comment id the blog gave, or (delivery outcome unknown, e.g. a crash before
+ * the answer) by post, parent, author and text. */
+static char *
+outbox_msgid(struct importer *im, const struct item *it)
+{
+	struct match	 m;
+	char		*msgid = NULL;
+
+	if (store_outbox_by_comment(im->st, im->src->name, it->comment_id, &msgid) == 0)
+		return msgid;
+	memset(&m, 0, sizeof(m));
+	m.it = it;
+	if (store_outbox_unmatched(im->st, im->src->name, it->post_id, match_cb, &m) == 0 &&
+	    m.msgid != NULL) {
+		store_outbox_finish(im->st, m.id, OB_DELIVERED, it->comment_id, NULL);
+		log_info("%s: comment %lld is %s from the outbox", im->src->name, it->comment_id,
+		    m.msgid);
+	}
+	free(m.text);
+	return m.msgid;
 }
 
 static int
 stage(struct importer *im, const struct item *orig, const char *msgid)
 {
 	struct item	 it = *orig;
-	char		 hash[65];
+	char		 hash[65], *obmsgid = NULL;
 	int		 result, dup, rc;
 
 	if (it.kind == ITEM_COMMENT && it.post_id == 0) {
@@ -124,8 +224,11 @@ stage(struct importer *im, const struct item *orig, const char *msgid)
 	if (it.state != ITEM_OK)
 		im->stats.skipped[it.state]++;
 	item_hash(&it, hash);
-	if (store_item_put(im->st, im->source_id, &it, hash, msgid, im->gen, &result,
-	    &dup) == -1)
+	if (msgid == NULL && it.kind == ITEM_COMMENT && im->src->type != SRC_LOCAL)
+		msgid = obmsgid = outbox_msgid(im, &it);
+	rc = store_item_put(im->st, im->source_id, &it, hash, msgid, im->gen, &result, &dup);
+	free(obmsgid);
+	if (rc == -1)
 		return -1;
 	if (dup)
 		im->stats.duplicates++;
@@ -144,6 +247,17 @@ int
 importer_item_msgid(struct importer *im, const struct item *it, const char *msgid)
 {
 	return stage(im, it, msgid);
+}
+
+int
+importer_vanish_post(struct importer *im, long long post_id)
+{
+	long	n;
+
+	if (store_items_vanish(im->st, im->source_id, post_id, im->gen, &n) == -1)
+		return -1;
+	im->stats.skipped[ITEM_TRASH] += n;
+	return 0;
 }
 
 int
@@ -176,6 +290,66 @@ live_msgid(struct importer *im, long long article_id)
 	return m;
 }
 
+static void
+post_forget(struct importer *im)
+{
+	if (im->post_cached && im->post_found)
+		store_item_clear(&im->post);
+	free(im->post_msgid);
+	im->post_msgid = NULL;
+	free(im->post_subject);
+	im->post_subject = NULL;
+	im->post_cached = im->post_found = 0;
+}
+
+/* The post of a comment and its live Message-ID (NULL if not published): 0, 1 if the
+ * post is unknown, -1 on error. Cached: comments are published post by post, and
+ * publishing a comment (or, nested, its ancestors, all of the same post) never changes
+ * the post; publishing a post forgets it. */
+static int
+post_get(struct importer *im, long long post_id, const struct store_item **post,
+    const char **msgid)
+{
+	int	rc;
+
+	if (!im->post_cached || im->post.it.post_id != post_id) {
+		post_forget(im);
+		if ((rc = store_item_get(im->st, im->source_id, post_id, 0, &im->post)) == -1)
+			return -1;
+		im->post_cached = 1;
+		im->post_found = rc == 0;
+		if (!im->post_found)
+			im->post.it.post_id = post_id;
+		else
+			im->post_msgid = live_msgid(im, im->post.article_id);
+	}
+	if (!im->post_found)
+		return 1;
+	*post = &im->post;
+	*msgid = im->post_msgid;
+	return 0;
+}
+
+/* A group's id, ensured once per run. */
+static int
+group_id(struct importer *im, const char *name, const char *desc, long long *id)
+{
+	int	i;
+
+	for (i = 0; i < im->ngids; i++)
+		if (!strcmp(im->gnames[i], name)) {
+			*id = im->gids[i];
+			return 0;
+		}
+	if (store_group_ensure(im->st, name, desc, (int)im->src->posting, id) == -1)
+		return -1;
+	im->gnames = xreallocarray(im->gnames, (size_t)im->ngids + 1, sizeof(char *));
+	im->gids = xreallocarray(im->gids, (size_t)im->ngids + 1, sizeof(long long));
+	im->gnames[im->ngids] = name;
+	im->gids[im->ngids++] = *id;
+	return 0;
+}
+
 static int publish_one(struct importer *, long long post_id, long long comment_id,
     int depth);
 
@@ -204,10 +378,10 @@ item_groups(struct importer *im, const struct item *post, const char ***groups)
 
 /* Ancestors' live Message-IDs, root post first. Processes dirty ancestors first. */
 static int
-ancestors(struct importer *im, const struct store_item *si, const struct store_item *post,
-    char ***refs, int depth)
+ancestors(struct importer *im, const struct store_item *si, long long post_id,
+    const char *post_msgid, char ***refs, int depth)
 {
-	struct store_item	 a;
+	struct store_item_ref	 a;
 	char			**v = NULL, *m;
 	long long		 parent = si->it.parent_id, *seen = NULL;
 	int			 n = 0, nseen = 0, i, rc;
@@ -219,7 +393,7 @@ ancestors(struct importer *im, const struct store_item *si, const struct store_i
 			break;		/* a cycle in the blog's data */
 		seen = xreallocarray(seen, (size_t)nseen + 1, sizeof(*seen));
 		seen[nseen++] = parent;
-		rc = store_item_get(im->st, im->source_id, post->it.post_id, parent, &a);
+		rc = store_item_ref(im->st, im->source_id, post_id, parent, &a);
 		if (rc == -1)
 			goto fail;
 		if (rc == 1)
@@ -227,26 +401,26 @@ ancestors(struct importer *im, const struct store_item *si, const struct store_i
 		for (i = 0; i < im->depth && im->stack[i] != parent; i++)
 			;
 		if (a.dirty && i == im->depth && im->depth < MAX_NEST &&
-		    publish_one(im, a.it.post_id, a.it.comment_id, depth + 1) == -1) {
-			store_item_clear(&a);
+		    publish_one(im, post_id, parent, depth + 1) == -1) {
+			store_item_ref_clear(&a);
 			goto fail;
 		}
 		if (a.dirty) {
-			store_item_clear(&a);
-			if (store_item_get(im->st, im->source_id, post->it.post_id, parent, &a)
-			    != 0)
+			store_item_ref_clear(&a);
+			if (store_item_ref(im->st, im->source_id, post_id, parent, &a) != 0)
 				goto fail;
 		}
-		if ((m = live_msgid(im, a.article_id)) != NULL) {
+		if (a.live_msgid != NULL) {
 			v = xreallocarray(v, (size_t)n + 1, sizeof(char *));
-			v[n++] = m;
+			v[n++] = a.live_msgid;
+			a.live_msgid = NULL;
 		}
-		parent = a.it.parent_id;
-		store_item_clear(&a);
+		parent = a.parent_id;
+		store_item_ref_clear(&a);
 	}
-	if ((m = live_msgid(im, post->article_id)) != NULL) {
+	if (post_msgid != NULL) {
 		v = xreallocarray(v, (size_t)n + 1, sizeof(char *));
-		v[n++] = m;
+		v[n++] = xstrdup(post_msgid);
 	}
 	for (i = 0; i < n / 2; i++) {	/* collected nearest first: reverse */
 		m = v[i];
@@ -268,28 +442,27 @@ static int
 publish_item(struct importer *im, const struct store_item *si, int depth)
 {
 	const struct item	*it = &si->it;
-	struct store_item	 post;
+	const struct store_item	*post = NULL;
+	const char		*post_msgid = NULL;
 	struct render_in	 in;
 	struct rendered		 r;
 	struct store_newart	 na;
 	const char		**groups = NULL;
 	long long		*gids = NULL, *nums = NULL, id;
 	char			**refs = NULL, *cur = NULL, *msgid = NULL;
-	int			 live, ngroups, nrefs = 0, version, i, ret = -1, have_post = 0;
+	int			 live, ngroups, nrefs = 0, version, i, ret = -1;
 
 	live = it->state == ITEM_OK;
 	if (it->kind == ITEM_COMMENT) {
-		if ((i = store_item_get(im->st, im->source_id, it->post_id, 0, &post)) == -1)
+		if ((i = post_get(im, it->post_id, &post, &post_msgid)) == -1)
 			return -1;
-		have_post = i == 0;
-		if (!have_post) {
+		if (i == 1) {
 			live = 0;
 			im->stats.unknown_post++;
-		} else if ((cur = live_msgid(im, post.article_id)) == NULL)
+		} else if (post_msgid == NULL)
 			live = 0;	/* the post is not published: nor are its comments */
-		free(cur);
-		cur = NULL;
-	}
+	} else
+		post_forget(im);	/* publishing the post changes it */
 	cur = live_msgid(im, si->article_id);
 	if (!live) {
 		if (cur != NULL) {
@@ -315,23 +488,28 @@ publish_item(struct importer *im, const struct store_item *si, int depth)
 		if (i == 1)
 			break;
 	}
-	if (it->kind == ITEM_COMMENT &&
-	    (nrefs = ancestors(im, si, &post, &refs, depth)) == -1)
+	if (it->kind == ITEM_COMMENT && (nrefs = ancestors(im, si, post->it.post_id,
+	    post_msgid, &refs, depth)) == -1)
 		goto done;
 
-	ngroups = item_groups(im, it->kind == ITEM_POST ? it : &post.it, &groups);
+	ngroups = item_groups(im, it->kind == ITEM_POST ? it : &post->it, &groups);
 	gids = xcalloc((size_t)ngroups, sizeof(*gids));
 	nums = xcalloc((size_t)ngroups, sizeof(*nums));
 	for (i = 0; i < ngroups; i++) {
-		const struct conf_source *s = im->src;
-		if (store_group_ensure(im->st, groups[i], i == 0 ? s->description : NULL,
-		    (int)s->posting, &gids[i]) == -1 ||
+		if (group_id(im, groups[i], i == 0 ? im->src->description : NULL,
+		    &gids[i]) == -1 ||
 		    store_group_next_number(im->st, gids[i], &nums[i]) == -1)
 			goto done;
 	}
 	memset(&in, 0, sizeof(in));
 	in.it = it;
-	in.post_title = it->kind == ITEM_COMMENT ? post.it.title : NULL;
+	in.post_title = it->kind == ITEM_COMMENT ? post->it.title : NULL;
+	if (it->kind == ITEM_COMMENT && post->it.title != NULL) {
+		/* The same for all comments of a post (without a title, their own). */
+		if (im->post_subject == NULL)
+			im->post_subject = render_subject(it, post->it.title);
+		in.subject = im->post_subject;
+	}
 	in.refs = (const char **)refs;
 	in.nrefs = nrefs;
 	in.msgid = msgid;
@@ -376,8 +554,6 @@ publish_item(struct importer *im, const struct store_item *si, int depth)
 		im->stats.published++;
 	ret = store_item_clean(im->st, im->source_id, it->post_id, it->comment_id, id);
 done:
-	if (it->kind == ITEM_COMMENT && have_post)
-		store_item_clear(&post);
 	for (i = 0; i < nrefs; i++)
 		free(refs[i]);
 	free(refs);
@@ -415,5 +591,11 @@ publish_cb(long long post_id, long long comment_id, void *arg)
 int
 importer_publish(struct importer *im)
 {
-	return store_items_dirty(im->st, im->source_id, publish_cb, im);
+	int	rc;
+
+	post_forget(im);
+	im->ngids = 0;
+	rc = store_items_dirty(im->st, im->source_id, publish_cb, im);
+	post_forget(im);
+	return rc;
 }

@@ -143,6 +143,14 @@ entry_field(struct xr *x, struct entry *e, int depth)
 		if ((rel == NULL || is(rel, "alternate")) && e->alt == NULL &&
 		    (h = link_href(x)) != NULL)
 			e->alt = h;
+		else if (rel != NULL && is(rel, "replies") && e->it.comments_url == NULL) {
+			/* RFC 4685 4: the entry's replies feed (ours if Atom). */
+			char	*type = xr_attr(x, "type");
+
+			if (type == NULL || strstr(type, "atom") != NULL)
+				e->it.comments_url = link_href(x);
+			free(type);
+		}
 		free(rel);
 		return 0;
 	}

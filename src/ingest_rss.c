@@ -86,6 +86,8 @@ item_field(struct xr *x, struct rss_item *r)
 		return xr_text(x, &r->it.author);
 	else if (is(ns, NS_DC) && is(l, "date"))
 		return xr_text(x, &r->dcdate);
+	else if (is(ns, NS_WFW) && is(l, "commentRss"))
+		return xr_text(x, &r->it.comments_url);
 	return 0;
 }
 

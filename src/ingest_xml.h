@@ -24,6 +24,7 @@
 #define NS_RSS1		"http://purl.org/rss/1.0/"
 #define NS_XHTML	"http://www.w3.org/1999/xhtml"
 #define NS_DISQUS	"http://disqus.com"
+#define NS_WFW		"http://wellformedweb.org/CommentAPI/"
 #define NS_DSQ		"http://disqus.com/disqus-internals"
 
 struct xr {

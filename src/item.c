@@ -22,11 +22,12 @@ item_free(struct item *it)
 	free(it->author_url);
 	free(it->link);
 	free(it->html);
+	free(it->comments_url);
 	for (i = 0; i < it->ncategories; i++)
 		free(it->categories[i]);
 	free(it->categories);
 	it->post_link = it->title = it->author = it->author_email = NULL;
-	it->author_url = it->link = it->html = NULL;
+	it->author_url = it->link = it->html = it->comments_url = NULL;
 	it->categories = NULL;
 	it->ncategories = 0;
 }

@@ -34,6 +34,8 @@ struct item {
 	char		*author_url;
 	char		*link;		/* permalink of this item */
 	char		*html;		/* content, HTML */
+	char		*comments_url;	/* feeds: the post's comment feed (wfw:commentRss,
+					 * Atom link rel="replies"), or NULL */
 	time_t		 date;		/* GMT, seconds since epoch; 0 = unknown */
 	char		**categories;	/* category names (display form) */
 	int		 ncategories;

@@ -20,6 +20,7 @@
 
 #include "nntp.h"
 #include "nntp_cmd.h"
+#include "outbox.h"
 
 static void	readcb(struct bufferevent *, void *);
 static void	writecb(struct bufferevent *, void *);
@@ -199,6 +200,9 @@ nntp_close(struct session *s, const char *why)
 	free(s->stream.arg2);
 	free(s->user);
 	free(s->group);
+	if (s->wait != NULL)
+		outbox_cancel(s->wait);
+	free(s->posted);
 	buf_free(&s->post);
 	free(s);
 	if (srv->draining && srv->nsessions == 0 && srv->on_empty)
@@ -281,7 +285,8 @@ process(struct session *s)
 	char		*line;
 	size_t		 n;
 
-	while (s->bev != NULL && !s->streaming && s->state != SS_CLOSING) {
+	while (s->bev != NULL && !s->streaming && s->state != SS_CLOSING &&
+	    s->state != SS_WAIT) {
 		if (nntp_outlen(s) > NNTP_HIGH_WATER) {
 			/* Client is not reading: stop reading commands until it does. */
 			bufferevent_disable(s->bev, EV_READ);
@@ -550,6 +555,14 @@ nntp_compress(struct session *s)
 }
 
 void
+nntp_resume(struct session *s)
+{
+	s->state = SS_CMD;
+	bufferevent_enable(s->bev, EV_READ);
+	process(s);
+}
+
+void
 nntp_post_begin(struct session *s)
 {
 	s->state = SS_POST;
@@ -565,7 +578,8 @@ nntp_drain(struct server *srv)
 	srv->draining = 1;
 	for (s = srv->sessions; s != NULL; s = next) {
 		next = s->next;
-		if (!s->streaming && s->state != SS_POST && nntp_outlen(s) == 0) {
+		if (!s->streaming && s->state != SS_POST && s->state != SS_WAIT &&
+		    nntp_outlen(s) == 0) {
 			nntp_reply(s, "400 server shutting down");
 			s->state = SS_CLOSING;
 			s->close_reason = "server shutting down";

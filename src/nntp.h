@@ -17,6 +17,9 @@
 #include "secret.h"
 #include "store.h"
 
+struct outbox;
+struct outbox_wait;
+
 #define NNTP_MAX_LINE		512	/* RFC 3977 3.1, including CRLF */
 #define NNTP_HIGH_WATER		(256 * 1024)	/* stop reading commands above this */
 #define NNTP_LOW_WATER		(64 * 1024)	/* produce the next slice below this */
@@ -45,12 +48,14 @@ struct server {
 	int			 draining;	/* SIGTERM: finish and close */
 	struct authfail		 fails[256];
 	void			(*on_empty)(struct server *);	/* drained: stop the loop */
+	struct outbox		*outbox;	/* comments to blogs (NULL: none) */
 };
 
 enum sess_state {
 	SS_CMD,		/* reading command lines */
 	SS_POST,	/* reading an article after 340 */
 	SS_CLOSING,	/* flushing the last response, then close */
+	SS_WAIT,	/* a POST waits for the blog's verdict; input waits too */
 };
 
 /* A long response produced in slices (OVER, LISTGROUP, HDR, LIST, NEWNEWS). */
@@ -90,6 +95,8 @@ struct session {
 	int			 streaming;
 	struct buf		 post;		/* article being received */
 	int			 post_too_big;
+	struct outbox_wait	*wait;		/* SS_WAIT */
+	char			*posted;	/* Message-ID of the article waiting */
 	const char		*close_reason;
 };
 
@@ -112,6 +119,8 @@ int	nntp_compress(struct session *);	/* after "206" was queued */
 void	nntp_close(struct session *, const char *why);
 size_t	nntp_outlen(struct session *);	/* output queued at the top of the stack */
 void	nntp_post_begin(struct session *);
+/* SS_WAIT is over: read commands again (pipelined ones included). */
+void	nntp_resume(struct session *);
 void	slog(struct session *, int level, const char *fmt, ...)
 	    __attribute__((format(printf, 3, 4)));
 

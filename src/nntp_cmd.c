@@ -13,6 +13,7 @@
 #include "auth.h"
 #include "nntp.h"
 #include "nntp_cmd.h"
+#include "outbox.h"
 #include "post.h"
 #include "wildmat.h"
 
@@ -986,11 +987,28 @@ cmd_post(struct session *s, int argc, char **argv)
 	nntp_post_begin(s);
 }
 
+static void
+post_verdict(int code, const char *msg, void *arg)
+{
+	struct session	*s = arg;
+
+	s->wait = NULL;
+	if (code == 240) {
+		slog(s, LOG_LVL_INFO, "posted %s (%s)", s->posted, msg);
+		nntp_reply(s, "240 article received %s", s->posted);
+	} else {
+		slog(s, LOG_LVL_INFO, "blog refused %s: %s", s->posted, msg);
+		nntp_reply(s, "441 %s", msg);
+	}
+	nntp_resume(s);
+}
+
 void
 nntp_post_done(struct session *s, const char *article, size_t len, int too_big)
 {
 	struct post_req	req;
 	char		msg[256], msgid[256];
+	long long	obid = 0;
 	int		code;
 
 	if (too_big) {
@@ -1005,7 +1023,19 @@ nntp_post_done(struct session *s, const char *article, size_t len, int too_big)
 	req.user = s->authed ? s->user : NULL;
 	req.data = article;
 	req.len = len;
+	req.outbox_id = &obid;
 	code = post_article(&req, msg, sizeof(msg), msgid, sizeof(msgid));
+	if (code == 240 && obid > 0 && s->srv->outbox != NULL) {
+		/* Stored durably; now give the blog a bounded time for its verdict. */
+		slog(s, LOG_LVL_INFO, "queued %s for the blog", msgid);
+		free(s->posted);
+		s->posted = xstrdup(msgid);
+		s->state = SS_WAIT;
+		bufferevent_disable(s->bev, EV_READ);
+		s->wait = outbox_deliver(s->srv->outbox, obid, s->srv->conf->post_timeout,
+		    post_verdict, s);
+		return;
+	}
 	if (code == 240) {
 		slog(s, LOG_LVL_INFO, "posted %s", msgid);
 		nntp_reply(s, "240 article received %s", msgid);

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include <libetpan/libetpan.h>
+#include <openssl/rand.h>
 
 #include "import.h"
 #include "log.h"
@@ -445,6 +446,44 @@ post_text_to_html(const char *text, int flowed, int delsp)
 	return buf_steal(&b);
 }
 
+/* A follow-up to a blog: durably queued before anyone is told anything. */
+static int
+queue_for_blog(const struct post_req *r, const struct conf_source *src, long long pid,
+    long long cid, const char *name, const char *addr, const char *text, int flowed,
+    int delsp, char **msgid, const char **why)
+{
+	struct store_outbox	e;
+	unsigned char		rnd[8];
+	int			i;
+
+	if (*msgid == NULL) {
+		char	hex[17];
+
+		RAND_bytes(rnd, sizeof(rnd));
+		for (i = 0; i < 8; i++)
+			snprintf(hex + i * 2, 3, "%02x", rnd[i]);
+		xasprintf(msgid, "<confab.%lld.%s@%s>", (long long)time(NULL), hex,
+		    r->conf->hostname);
+	}
+	memset(&e, 0, sizeof(e));
+	e.source = src->name;
+	e.msgid = *msgid;
+	e.post_id = pid;
+	e.parent_id = cid;
+	e.author = clean_name(name);
+	e.email = (char *)addr;
+	e.html = post_text_to_html(text, flowed, delsp);
+	e.next_try = time(NULL);
+	i = store_outbox_add(r->store, &e, r->outbox_id);
+	free(e.author);
+	free(e.html);
+	if (i == -1) {
+		*why = "that Message-ID is known already, or the store is busy";
+		return 441;
+	}
+	return 240;
+}
+
 int
 post_article(const struct post_req *r, char *msg, size_t msglen, char *msgid_out,
     size_t msgidlen)
@@ -551,14 +590,17 @@ post_article(const struct post_req *r, char *msg, size_t msglen, char *msgid_out
 		why = "parent article unknown";
 		goto done;
 	}
-	if (src->type != SRC_LOCAL) {
-		why = "posting to blog sources is not available yet";
-		goto done;
-	}
 	if ((text = decode_body(r->data, head_len, r->len, &flowed, &delsp, &why)) == NULL)
 		goto done;
 	if (!own_text(text)) {
 		why = "empty article body (nothing but quotes or a signature)";
+		goto done;
+	}
+	if (src->type != SRC_LOCAL) {
+		code = queue_for_blog(r, src, pid, cid, name, addr, text, flowed, delsp, &msgid,
+		    &why);
+		if (code == 240)
+			snprintf(msgid_out, msgidlen, "%s", msgid);
 		goto done;
 	}
 

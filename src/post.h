@@ -16,10 +16,14 @@ struct post_req {
 	const char		*user;		/* authenticated user, or NULL */
 	const char		*data;		/* the article, CRLF, dot-unstuffed */
 	size_t			 len;
+	long long		*outbox_id;	/* out: for a blog source, the outbox entry
+						 * whose verdict the poster waits for */
 };
 
 /* Returns the NNTP code to answer: 240 (accepted), 441 (refused: why in msg).
- * msgid receives the article's Message-ID on success. */
+ * msgid receives the article's Message-ID on success. For a local source the comment
+ * is published at once; for a blog source it is queued durably in the outbox
+ * (*outbox_id set) and the caller waits for the blog's verdict (outbox.h). */
 int	post_article(const struct post_req *, char *msg, size_t msglen, char *msgid,
 	    size_t msgidlen);
 

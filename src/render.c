@@ -101,15 +101,17 @@ header_folded(struct buf *b, const char *name, const char *value)
 static void
 over_field(struct buf *o, const char *v)
 {
-	for (; *v; v++) {
-		if (*v == '\r')
-			continue;
-		if (*v == '\n') {
-			if (v[1] == ' ' || v[1] == '\t')
-				continue;	/* unfold: the WSP stays */
-			buf_addc(o, ' ');
-		} else
-			buf_addc(o, *v == '\t' ? ' ' : *v);
+	size_t	n;
+
+	for (;;) {
+		n = strcspn(v, "\r\n\t");
+		buf_add(o, v, n);
+		v += n;
+		if (*v == '\0')
+			break;
+		if (*v == '\t' || (*v == '\n' && v[1] != ' ' && v[1] != '\t'))
+			buf_addc(o, ' ');	/* a LF before WSP unfolds: the WSP stays */
+		v++;
 	}
 	buf_addc(o, '\t');
 }
@@ -139,30 +141,13 @@ msgid_ok(const char *m)
 	return 1;
 }
 
-int
-render_article(const struct render_in *in, struct rendered *out)
+/* Subject: the post's title, entities decoded once; "Re: " for comments. */
+char *
+render_subject(const struct item *it, const char *post_title)
 {
-	const struct item	*it = in->it;
-	struct buf		 h, o;
-	char			*title = NULL, *subj = NULL, *from = NULL, *name = NULL;
-	char			*refs = NULL, *text = NULL, *s;
-	char			 date[64], pseudo[16];
-	const char		*p, *who;
-	size_t			 lines = 0, bodylen = 0;
-	int			 i;
+	char	*s, *title, *subj;
 
-	memset(out, 0, sizeof(*out));
-	if (!msgid_ok(in->msgid) || (in->supersedes != NULL && !msgid_ok(in->supersedes)))
-		return -1;
-	for (i = 0; i < in->nrefs; i++)
-		if (!msgid_ok(in->refs[i]))
-			return -1;
-	buf_init(&h);
-	buf_init(&o);
-
-	/* Subject: the post's title, entities decoded once; "Re: " for comments. */
-	s = html_entities_decode(in->post_title ? in->post_title :
-	    it->title ? it->title : "");
+	s = html_entities_decode(post_title ? post_title : it->title ? it->title : "");
 	title = header_sanitize(s);
 	free(s);
 	if (*title == '\0') {
@@ -175,6 +160,33 @@ render_article(const struct render_in *in, struct rendered *out)
 		title = s;
 	}
 	subj = rfc2047_encode(title, RFC2047_TEXT, strlen("Subject: "));
+	free(title);
+	return subj;
+}
+
+int
+render_article(const struct render_in *in, struct rendered *out)
+{
+	const struct item	*it = in->it;
+	struct buf		 h, o;
+	char			*subj = NULL, *from = NULL, *name = NULL;
+	char			*refs = NULL, *text = NULL, *s;
+	char			 date[64], pseudo[16];
+	const char		*p, *who;
+	size_t			 lines = 0, bodylen = 0, n;
+	int			 i;
+
+	memset(out, 0, sizeof(*out));
+	if (!msgid_ok(in->msgid) || (in->supersedes != NULL && !msgid_ok(in->supersedes)))
+		return -1;
+	for (i = 0; i < in->nrefs; i++)
+		if (!msgid_ok(in->refs[i]))
+			return -1;
+	buf_init(&h);
+	buf_init(&o);
+
+	subj = in->subject != NULL ? xstrdup(in->subject) :
+	    render_subject(it, in->post_title);
 
 	/* From: display name, pseudonymous address that never shows the real email. */
 	name = header_sanitize(it->author ? it->author : "");
@@ -232,12 +244,16 @@ render_article(const struct render_in *in, struct rendered *out)
 	buf_printf(&h, "Content-Type: text/plain; charset=UTF-8; format=flowed\r\n"
 	    "Content-Transfer-Encoding: %s\r\n\r\n", has_8bit(text) ? "8bit" : "7bit");
 	out->head_len = h.len;
-	for (p = text; *p; p++) {
+	for (p = text; *p; p++) {	/* LF line ends become CRLF, CRs go */
+		n = strcspn(p, "\r\n");
+		buf_add(&h, p, n);
+		p += n;
+		if (*p == '\0')
+			break;
 		if (*p == '\n') {
-			buf_adds(&h, "\r\n");
+			buf_add(&h, "\r\n", 2);
 			lines++;
-		} else if (*p != '\r' && *p != '\0')
-			buf_addc(&h, *p);
+		}
 	}
 	if (h.len > out->head_len && h.data[h.len - 1] != '\n') {
 		buf_adds(&h, "\r\n");
@@ -259,7 +275,6 @@ render_article(const struct render_in *in, struct rendered *out)
 	out->len = h.len;
 	out->data = buf_steal(&h);
 	out->over = buf_steal(&o);
-	free(title);
 	free(subj);
 	free(from);
 	free(name);

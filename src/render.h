@@ -24,6 +24,7 @@ struct render_in {
 	const unsigned char	*key;		/* SECRET_LEN bytes, for the pseudonym */
 	const char		*body;		/* ready text body (LF ends) instead of it->html,
 						 * or NULL */
+	const char		*subject;	/* ready Subject (render_subject()), or NULL */
 };
 
 struct rendered {
@@ -32,6 +33,10 @@ struct rendered {
 	size_t	 head_len;	/* header octets including the empty line */
 	char	*over;		/* OVER fields 2..8 (Subject..Xref), tab-joined */
 };
+
+/* The Subject value, RFC 2047-encoded and folded: the title (the post's for a comment,
+ * post_title), entities decoded once, "Re: " for comments. Caller owns. */
+char	*render_subject(const struct item *, const char *post_title);
 
 /* Render; 0 on success, -1 if the item cannot be rendered. Caller frees out with
  * rendered_free(). */

@@ -11,7 +11,7 @@
 
 #include "item.h"
 
-#define STORE_SCHEMA_VERSION	1
+#define STORE_SCHEMA_VERSION	2
 
 struct store;
 
@@ -61,6 +61,16 @@ int	store_item_put(struct store *, long long source_id, const struct item *,
 	    const char *hash, const char *msgid, long long gen, int *result, int *dup);
 int	store_item_get(struct store *, long long source_id, long long post_id,
 	    long long comment_id, struct store_item *);
+/* An item's place in its thread without its blog data (cheap: for ancestor walks). */
+struct store_item_ref {
+	long long	 post_id, comment_id, parent_id;
+	long long	 article_id;	/* current article (live or not), 0 none */
+	int		 dirty;
+	char		*live_msgid;	/* the current article's Message-ID if live, else NULL */
+};
+void	store_item_ref_clear(struct store_item_ref *);
+int	store_item_ref(struct store *, long long source_id, long long post_id,
+	    long long comment_id, struct store_item_ref *);
 int	store_post_by_link(struct store *, long long source_id, const char *link,
 	    long long *post_id);
 /* Mark comments of post `post_id` not stamped with `gen` as vanished (state TRASH, dirty).
@@ -141,5 +151,52 @@ int	store_user_hash(struct store *, const char *name, char **hash);
 int	store_user_del(struct store *, const char *name);
 typedef int (*store_user_cb)(const char *name, void *);
 int	store_user_each(struct store *, store_user_cb, void *);
+
+/* Key/value bookkeeping (poll state); caller owns *value. */
+int	store_meta_get(struct store *, const char *key, char **value);
+int	store_meta_put(struct store *, const char *key, const char *value);
+
+/* Conditional-GET validators per source and URL; caller owns *etag. */
+int	store_fetch_cache_get(struct store *, const char *source, const char *url,
+	    char **etag, time_t *last_modified);
+int	store_fetch_cache_put(struct store *, const char *source, const char *url,
+	    const char *etag, time_t last_modified);
+
+/* Outbox: comments on their way to the blog. */
+enum outbox_state { OB_PENDING = 0, OB_DELIVERED = 1, OB_REFUSED = 2 };
+struct store_outbox {
+	long long	 id;
+	char		*source;	/* source name */
+	char		*msgid;		/* the poster's Message-ID */
+	long long	 post_id, parent_id;	/* blog ids; parent 0 = the post */
+	char		*author, *email;
+	char		*html;
+	int		 state;		/* enum outbox_state */
+	int		 attempts;
+	time_t		 next_try;
+	char		*last_error;
+	long long	 comment_id;	/* the blog's id once known, else 0 */
+	time_t		 created;
+};
+void	store_outbox_clear(struct store_outbox *);
+int	store_outbox_add(struct store *, const struct store_outbox *, long long *id);
+int	store_outbox_get(struct store *, long long id, struct store_outbox *);
+/* A delivery is being tried: attempts + 1 and the next try, committed before sending. */
+int	store_outbox_attempt(struct store *, long long id, time_t next_try);
+int	store_outbox_finish(struct store *, long long id, int state, long long comment_id,
+	    const char *error);
+int	store_outbox_retry(struct store *, long long id, time_t next_try, const char *error);
+/* Ids of pending entries due at or before `now`. */
+typedef int (*store_id_cb)(long long id, void *);
+int	store_outbox_due(struct store *, time_t now, store_id_cb, void *);
+/* The poster's Message-ID for a blog comment delivered through the outbox (by the
+ * blog's comment id). 0 found (caller owns *msgid), 1 none. */
+int	store_outbox_by_comment(struct store *, const char *source, long long comment_id,
+	    char **msgid);
+/* Entries of a post whose delivery outcome is unknown (tried, no comment id yet), for
+ * matching a comment the blog shows against them. */
+typedef int (*store_outbox_cb)(const struct store_outbox *, void *);
+int	store_outbox_unmatched(struct store *, const char *source, long long post_id,
+	    store_outbox_cb, void *);
 
 #endif

@@ -39,6 +39,7 @@ collect(const struct item *it, void *arg)
 	d->author_url = dupnull(it->author_url);
 	d->link = dupnull(it->link);
 	d->html = dupnull(it->html);
+	d->comments_url = dupnull(it->comments_url);
 	d->categories = it->ncategories ? xcalloc((size_t)it->ncategories, sizeof(char *)) :
 	    NULL;
 	for (i = 0; i < it->ncategories; i++)

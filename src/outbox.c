@@ -1,0 +1,378 @@
+/* outbox.c: deliver queued comments to the blog (WordPress REST), with retries.
+ * Every entry is already durable when it gets here; an attempt is counted (and
+ * committed) before the request leaves, so a crash mid-delivery is seen as "outcome
+ * unknown" and settled by WordPress's duplicate check or by matching on the next sync. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "import.h"
+#include "ingest.h"
+#include "log.h"
+#include "outbox.h"
+#include "poll.h"
+
+#define RETRY_MAX	(6 * 3600)	/* longest wait between retries */
+
+struct outbox_wait {
+	struct outbox_wait	*next;
+	struct outbox		*ob;
+	long long		 id;
+	outbox_cb		 cb;
+	void			*arg;
+	struct event		*timer;
+};
+
+struct outbox {
+	struct event_base	*base;
+	struct fetcher		*fetch;
+	struct store		*store;
+	const unsigned char	*key;
+	const struct conf	*conf;
+	struct poller		*poller;
+	struct outbox_wait	*waits;
+	long long		*inflight;	/* ids being delivered */
+	size_t			 ninflight;
+	struct event		*scan;
+};
+
+struct ticket {
+	struct outbox	*ob;
+	long long	 id;
+};
+
+static void	deliver(struct outbox *, long long id);
+
+static void
+wait_done(struct outbox_wait *w, int code, const char *msg)
+{
+	struct outbox_wait	**wp;
+
+	for (wp = &w->ob->waits; *wp != NULL; wp = &(*wp)->next)
+		if (*wp == w) {
+			*wp = w->next;
+			break;
+		}
+	event_free(w->timer);
+	if (w->cb != NULL)
+		w->cb(code, msg, w->arg);
+	free(w);
+}
+
+/* Tell whoever waits for entry id. */
+static void
+verdict(struct outbox *ob, long long id, int code, const char *msg)
+{
+	struct outbox_wait	*w, *next;
+
+	for (w = ob->waits; w != NULL; w = next) {
+		next = w->next;
+		if (w->id == id)
+			wait_done(w, code, msg);
+	}
+}
+
+static void
+wait_timeout(evutil_socket_t fd, short ev, void *arg)
+{
+	/* No verdict in time: the entry stays queued and will be delivered. */
+	wait_done(arg, 240, "queued for the blog");
+}
+
+struct outbox_wait *
+outbox_deliver(struct outbox *ob, long long id, int timeout, outbox_cb cb, void *arg)
+{
+	struct outbox_wait	*w = xcalloc(1, sizeof(*w));
+	struct timeval		 tv = { timeout, 0 };
+
+	w->ob = ob;
+	w->id = id;
+	w->cb = cb;
+	w->arg = arg;
+	w->timer = evtimer_new(ob->base, wait_timeout, w);
+	evtimer_add(w->timer, &tv);
+	w->next = ob->waits;
+	ob->waits = w;
+	deliver(ob, id);
+	return w;
+}
+
+void
+outbox_cancel(struct outbox_wait *w)
+{
+	w->cb = NULL;
+	wait_done(w, 0, NULL);
+}
+
+static int
+inflight(struct outbox *ob, long long id, int add)
+{
+	size_t	i;
+
+	for (i = 0; i < ob->ninflight; i++)
+		if (ob->inflight[i] == id) {
+			if (add < 0)
+				ob->inflight[i] = ob->inflight[--ob->ninflight];
+			return 1;
+		}
+	if (add > 0) {
+		ob->inflight = xreallocarray(ob->inflight, ob->ninflight + 1, sizeof(long long));
+		ob->inflight[ob->ninflight++] = id;
+	}
+	return 0;
+}
+
+static time_t
+backoff(struct outbox *ob, int attempts, int retry_after)
+{
+	long	secs = ob->conf ? ob->conf->retry_interval : 30;
+	int	i;
+
+	for (i = 1; i < attempts && secs < RETRY_MAX; i++)
+		secs *= 2;
+	if (secs > RETRY_MAX)
+		secs = RETRY_MAX;
+	if (retry_after > secs)
+		secs = retry_after;
+	secs += (long)((double)random() / RAND_MAX * secs / 4);	/* jitter */
+	return time(NULL) + secs;
+}
+
+/* The blog accepted it: publish the comment now with the poster's Message-ID (held
+ * comments are stored, and appear when the blog approves them). */
+struct pubctx {
+	struct outbox	*ob;
+	const char	*msgid;
+	struct importer	*im;
+	long long	 comment_id;
+};
+
+static int
+publish_cb(const struct item *it, void *arg)
+{
+	struct pubctx	*pc = arg;
+
+	pc->comment_id = it->comment_id;
+	return importer_item_msgid(pc->im, it, pc->msgid);
+}
+
+static void
+accepted(struct outbox *ob, const struct store_outbox *e, const struct fetch_res *r)
+{
+	const struct conf_source	*src = conf_source_find(ob->conf, e->source);
+	struct ingest_result		 res;
+	struct pubctx			 pc;
+
+	memset(&pc, 0, sizeof(pc));
+	pc.ob = ob;
+	pc.msgid = e->msgid;
+	if (src == NULL || store_begin(ob->store) == -1)
+		goto fallback;
+	pc.im = importer_new(ob->store, ob->conf, src, ob->key);
+	if (pc.im == NULL || ingest_buffer(r->body, r->body_len, "response", publish_cb, &pc,
+	    &res) == -1 || pc.comment_id == 0 || store_outbox_finish(ob->store, e->id,
+	    OB_DELIVERED, pc.comment_id, NULL) == -1 || importer_publish(pc.im) == -1 ||
+	    store_commit(ob->store) == -1) {
+		store_rollback(ob->store);
+		importer_free(pc.im);
+		goto fallback;
+	}
+	importer_free(pc.im);
+	log_info("%s: %s delivered as comment %lld", e->source, e->msgid, pc.comment_id);
+	return;
+fallback:
+	/* Delivered, but the answer could not be used: the next sync matches it. */
+	store_outbox_finish(ob->store, e->id, OB_DELIVERED, 0, NULL);
+	log_warn("%s: %s delivered; its comment id will be matched on the next sync",
+	    e->source, e->msgid);
+	if (ob->poller)
+		poller_kick(ob->poller, e->source);
+}
+
+static void
+delivered(const struct fetch_res *r, void *arg)
+{
+	struct ticket		*t = arg;
+	struct outbox		*ob = t->ob;
+	struct store_outbox	 e;
+	json_t			*j = NULL;
+	const char		*code = NULL, *message = NULL;
+	char			 why[512];
+	long long		 id = t->id;
+
+	free(t);
+	inflight(ob, id, -1);
+	if (store_outbox_get(ob->store, id, &e) != 0)
+		return;
+	if (r->status >= 400 && r->status < 500 && r->body_len > 0 &&
+	    (j = json_loadb(r->body, r->body_len, 0, NULL)) != NULL) {
+		code = json_string_value(json_object_get(j, "code"));
+		message = json_string_value(json_object_get(j, "message"));
+	}
+	if (r->status == 201 || r->status == 200) {
+		accepted(ob, &e, r);
+		verdict(ob, id, 240, "accepted by the blog");
+	} else if (r->status == 409 && code && !strcmp(code, "comment_duplicate") &&
+	    e.attempts > 1) {
+		/* An earlier attempt got through before we heard back. */
+		store_outbox_finish(ob->store, id, OB_DELIVERED, 0, NULL);
+		log_info("%s: %s was delivered by an earlier attempt", e.source, e.msgid);
+		if (ob->poller)
+			poller_kick(ob->poller, e.source);
+		verdict(ob, id, 240, "accepted by the blog");
+	} else if (r->status >= 400 && r->status < 500 && r->status != 408 &&
+	    r->status != 429) {
+		snprintf(why, sizeof(why), "%s: %s", code ? code : "refused",
+		    message ? message : "the blog refused the comment");
+		/* The blog's message may hold HTML entities or tags; keep one plain line. */
+		why[strcspn(why, "\r\n")] = '\0';
+		store_outbox_finish(ob->store, id, OB_REFUSED, 0, why);
+		log_info("%s: %s refused: %s", e.source, e.msgid, why);
+		verdict(ob, id, 441, why);
+	} else {
+		snprintf(why, sizeof(why), "%s", r->status ? "blog answered HTTP " : r->error);
+		if (r->status)
+			snprintf(why, sizeof(why), "blog answered HTTP %d", r->status);
+		store_outbox_retry(ob->store, id, backoff(ob, e.attempts, r->retry_after), why);
+		log_warn("%s: %s not delivered (%s); will retry", e.source, e.msgid, why);
+		verdict(ob, id, 240, "queued for the blog");
+	}
+	json_decref(j);
+	store_outbox_clear(&e);
+}
+
+static void
+deliver(struct outbox *ob, long long id)
+{
+	const struct conf_source	*src;
+	struct store_outbox		 e;
+	struct fetch_req		 req;
+	struct ticket			*t;
+	json_t				*body;
+	char				*url = NULL, *json = NULL, *pass = NULL;
+
+	if (inflight(ob, id, 0) || ob->conf == NULL || store_outbox_get(ob->store, id, &e) != 0)
+		return;
+	if (e.state != OB_PENDING) {
+		verdict(ob, id, e.state == OB_REFUSED ? 441 : 240, e.state == OB_REFUSED ?
+		    e.last_error : "accepted by the blog");
+		goto done;
+	}
+	if ((src = conf_source_find(ob->conf, e.source)) == NULL || src->type != SRC_WORDPRESS) {
+		store_outbox_retry(ob->store, id, time(NULL) + RETRY_MAX, "source not configured");
+		verdict(ob, id, 240, "queued");
+		goto done;
+	}
+	/* Count the attempt durably before the request leaves. */
+	if (store_outbox_attempt(ob->store, id, backoff(ob, e.attempts + 1, -1)) == -1)
+		goto done;
+	body = json_pack("{s:I, s:I, s:s, s:s, s:s}", "post", (json_int_t)e.post_id, "parent",
+	    (json_int_t)e.parent_id, "content", e.html, "author_name", e.author ? e.author : "",
+	    "author_email", e.email ? e.email : "");
+	json = json_dumps(body, JSON_COMPACT);
+	json_decref(body);
+	url = wp_rest_url(src->url, "/wp/v2/comments", NULL);
+	memset(&req, 0, sizeof(req));
+	req.method = "POST";
+	req.url = url;
+	req.content_type = "application/json";
+	req.body = json;
+	req.body_len = strlen(json);
+	if (src->user != NULL && src->app_password_file != NULL &&
+	    (pass = conf_read_secret(src->app_password_file)) != NULL) {
+		req.user = src->user;
+		req.password = pass;
+	}
+	t = xcalloc(1, sizeof(*t));
+	t->ob = ob;
+	t->id = id;
+	inflight(ob, id, 1);
+	if (fetch_start(ob->fetch, &req, delivered, t) == -1) {
+		inflight(ob, id, -1);
+		free(t);
+		store_outbox_retry(ob->store, id, backoff(ob, e.attempts + 1, -1), "cannot start");
+		verdict(ob, id, 240, "queued");
+	}
+	log_debug("%s: delivering %s (attempt %d)", e.source, e.msgid, e.attempts + 1);
+done:
+	if (pass)
+		explicit_bzero(pass, strlen(pass));
+	free(pass);
+	free(url);
+	free(json);
+	store_outbox_clear(&e);
+}
+
+static int
+due_cb(long long id, void *arg)
+{
+	deliver(arg, id);
+	return 0;
+}
+
+static void
+scan_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct outbox	*ob = arg;
+
+	store_outbox_due(ob->store, time(NULL), due_cb, ob);
+}
+
+struct outbox *
+outbox_new(struct event_base *base, struct fetcher *f, struct store *st,
+    const unsigned char key[SECRET_LEN])
+{
+	struct outbox	*ob = xcalloc(1, sizeof(*ob));
+
+	ob->base = base;
+	ob->fetch = f;
+	ob->store = st;
+	ob->key = key;
+	ob->scan = event_new(base, -1, EV_PERSIST, scan_cb, ob);
+	return ob;
+}
+
+void
+outbox_set_conf(struct outbox *ob, const struct conf *c, struct poller *p)
+{
+	struct timeval	tv = { c->retry_interval, 0 };
+
+	ob->conf = c;
+	ob->poller = p;
+	/* Look for due entries as often as the shortest retry; those left from before a
+	 * restart go out now. */
+	event_del(ob->scan);
+	event_add(ob->scan, &tv);
+	event_active(ob->scan, EV_TIMEOUT, 0);
+}
+
+void
+outbox_free(struct outbox *ob)
+{
+	if (ob == NULL)
+		return;
+	while (ob->waits != NULL)
+		outbox_cancel(ob->waits);
+	event_free(ob->scan);
+	free(ob->inflight);
+	free(ob);
+}
+
+static int
+count_cb(long long id, void *arg)
+{
+	(*(long *)arg)++;
+	return 0;
+}
+
+long
+outbox_pending(struct outbox *ob)
+{
+	long	n = 0;
+
+	store_outbox_due(ob->store, (time_t)1 << 40, count_cb, &n);
+	return n;
+}

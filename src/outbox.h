@@ -1,0 +1,37 @@
+/* outbox.h: the durable queue of comments going to the blog. An entry is written (and
+ * committed) by post.c before the poster gets any answer; the outbox then delivers it
+ * (WordPress REST POST /wp/v2/comments), with retries and backoff until the blog has it
+ * or refuses it. */
+#ifndef CONFAB_OUTBOX_H
+#define CONFAB_OUTBOX_H
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "fetch.h"
+#include "secret.h"
+#include "store.h"
+
+struct outbox;
+struct outbox_wait;
+struct poller;
+
+/* The verdict for a waiting poster: 240 (accepted, held, or queued for retry) or 441
+ * (refused by the blog; msg is its reason). */
+typedef void (*outbox_cb)(int code, const char *msg, void *arg);
+
+struct outbox	*outbox_new(struct event_base *, struct fetcher *, struct store *,
+		    const unsigned char key[SECRET_LEN]);
+void		 outbox_free(struct outbox *);
+/* The config (borrowed until the next call) and the poller to nudge after delivery. */
+void		 outbox_set_conf(struct outbox *, const struct conf *, struct poller *);
+/* Try entry id now; cb gets the verdict, or 240 after `timeout` seconds. The handle is
+ * valid until the callback runs or outbox_cancel(). NULL if id is unknown. */
+struct outbox_wait *outbox_deliver(struct outbox *, long long id, int timeout, outbox_cb,
+		    void *arg);
+/* The waiter went away (connection closed): no callback. Delivery goes on. */
+void		 outbox_cancel(struct outbox_wait *);
+/* Entries pending (for tests and status). */
+long		 outbox_pending(struct outbox *);
+
+#endif
