@@ -186,7 +186,9 @@ server_key(struct loadctx *lc, const char *k, const char *v, int line)
 			return fail(lc, line, "%s: '%s' is not a number of seconds from 0 to 300",
 			    k, v);
 		c->post_timeout = (int)n;
-	} else if (!strcmp(k, "retry_interval")) {
+	} else if (!strcmp(k, "ca_file"))
+		setstr(&c->ca_file, v);
+	else if (!strcmp(k, "retry_interval")) {
 		if (parse_int(v, 1, 86400, &n) == -1)
 			return fail(lc, line, "%s: '%s' is not a number of seconds from 1 to 86400",
 			    k, v);
@@ -451,6 +453,7 @@ conf_free(struct conf *c)
 		free(c->listen_tls[i]);
 	free(c->tls_cert);
 	free(c->tls_key);
+	free(c->ca_file);
 	free(c->secret_file);
 	free(c->motd_file);
 	free(c->organization);

@@ -47,6 +47,7 @@ struct conf {
 	int		 post_timeout;		/* seconds to wait for the blog's verdict, default 10 */
 	int		 auth_failures;		/* failed AUTHINFO per client per minute, default 5 */
 	int		 retry_interval;	/* seconds before the outbox's first retry, default 30 */
+	char		*ca_file;		/* CA bundle for HTTPS to blogs (default: system) */
 	/* [store] */
 	char		*store_path;		/* path = (default LOCALSTATEDIR/lib/confab/confab.db) */
 	int		 busy_timeout;		/* ms, default 5000 */

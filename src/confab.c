@@ -280,6 +280,7 @@ cmd_poll(int argc, char **argv)
 	};
 	const struct conf_source	*src;
 	struct event_base		*base;
+	struct fetch_opts		 fopts;
 	int				 full = 0;
 	struct fetcher			*f;
 	struct poller			*p;
@@ -318,7 +319,9 @@ cmd_poll(int argc, char **argv)
 	}
 	st = open_store();
 	poll_base = base = event_base_new();
-	f = fetcher_new(base, NULL);
+	memset(&fopts, 0, sizeof(fopts));
+	fopts.ca_file = conf->ca_file;
+	f = fetcher_new(base, &fopts);
 	p = poller_new(base, f, st, key);
 	poller_set_conf(p, conf, 0);
 	if (poller_run(p, source, full, poll_done, &rc) == 0 && rc == -1)

@@ -336,6 +336,7 @@ main(int argc, char *argv[])
 	struct event	*sigs[4];
 	const int	 signos[4] = { SIGHUP, SIGTERM, SIGINT, 0 };
 	struct listener	*l;
+	struct fetch_opts fopts;
 
 	log_init(LOG_LVL_INFO, "confabd");
 	while ((ch = getopt(argc, argv, "c:dfhnV")) != -1) {
@@ -421,7 +422,9 @@ main(int argc, char *argv[])
 		wdog = event_new(srv.base, -1, EV_PERSIST, watchdog_cb, NULL);
 		event_add(wdog, &tv);
 	}
-	if ((fetcher = fetcher_new(srv.base, NULL)) == NULL)
+	memset(&fopts, 0, sizeof(fopts));
+	fopts.ca_file = srv.conf->ca_file;	/* fixed at start: a change needs a restart */
+	if ((fetcher = fetcher_new(srv.base, &fopts)) == NULL)
 		fatal("cannot set up the HTTP client");
 	poller = poller_new(srv.base, fetcher, srv.store, srv.key);
 	srv.outbox = outbox_new(srv.base, fetcher, srv.store, srv.key);
