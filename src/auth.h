@@ -3,10 +3,28 @@
 #define CONFAB_AUTH_H
 
 #include <stddef.h>
+
+#include "conf.h"
+#include "fetch.h"
 #include "store.h"
 
 /* 0 if user/pass is a valid local account, -1 otherwise. */
 int	auth_password(struct store *, const char *user, const char *pass);
+/* 0 if a local account of that name exists, 1 if not. */
+int	auth_local_user(struct store *, const char *user);
+
+/* WordPress users: USER/PASS checked as a WordPress user and application password
+ * (GET /wp/v2/users/me) against each wordpress source in turn, answers cached for a
+ * few minutes. cb(ok, source, arg) once, on the loop, unless cancelled. */
+struct auth_wp;
+typedef void (*auth_wp_cb)(int ok, const char *source, void *arg);
+struct auth_wp	*auth_wordpress(struct fetcher *, const struct conf *, const char *user,
+		    const char *pass, auth_wp_cb, void *arg);
+/* Start the check; the callback may run before this returns (cached answer). */
+void		 auth_wp_start(struct auth_wp *);
+void		 auth_wp_cancel(struct auth_wp *);	/* no callback then */
+/* Any source that can check WordPress users? */
+int		 auth_wordpress_sources(const struct conf *);
 /* A new yescrypt hash of pass; caller owns. NULL on failure. */
 char	*auth_hash(const char *pass);
 /* Decode a base64 SASL PLAIN response "[authzid] NUL authcid NUL passwd". */

@@ -428,6 +428,7 @@ main(int argc, char *argv[])
 		fatal("cannot set up the HTTP client");
 	poller = poller_new(srv.base, fetcher, srv.store, srv.key);
 	srv.outbox = outbox_new(srv.base, fetcher, srv.store, srv.key);
+	srv.fetch = fetcher;
 	poller_set_conf(poller, srv.conf, 1);
 	outbox_set_conf(srv.outbox, srv.conf, poller);
 	log_info("confabd %s ready (%s)", PACKAGE_VERSION, srv.conf->hostname);

@@ -20,6 +20,7 @@
 
 #include "nntp.h"
 #include "nntp_cmd.h"
+#include "auth.h"
 #include "outbox.h"
 
 static void	readcb(struct bufferevent *, void *);
@@ -203,6 +204,13 @@ nntp_close(struct session *s, const char *why)
 	if (s->wait != NULL)
 		outbox_cancel(s->wait);
 	free(s->posted);
+	if (s->authwp != NULL)
+		auth_wp_cancel(s->authwp);
+	if (s->wp_pass != NULL)
+		explicit_bzero(s->wp_pass, strlen(s->wp_pass));
+	free(s->wp_pass);
+	free(s->wp_source);
+	free(s->pending_user);
 	buf_free(&s->post);
 	free(s);
 	if (srv->draining && srv->nsessions == 0 && srv->on_empty)

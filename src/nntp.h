@@ -19,6 +19,8 @@
 
 struct outbox;
 struct outbox_wait;
+struct fetcher;
+struct auth_wp;
 
 #define NNTP_MAX_LINE		512	/* RFC 3977 3.1, including CRLF */
 #define NNTP_HIGH_WATER		(256 * 1024)	/* stop reading commands above this */
@@ -49,6 +51,7 @@ struct server {
 	struct authfail		 fails[256];
 	void			(*on_empty)(struct server *);	/* drained: stop the loop */
 	struct outbox		*outbox;	/* comments to blogs (NULL: none) */
+	struct fetcher		*fetch;		/* HTTP to blogs (WordPress logins) */
 };
 
 enum sess_state {
@@ -97,6 +100,10 @@ struct session {
 	int			 post_too_big;
 	struct outbox_wait	*wait;		/* SS_WAIT */
 	char			*posted;	/* Message-ID of the article waiting */
+	struct auth_wp		*authwp;	/* SS_WAIT: a WordPress login being checked */
+	char			*wp_source;	/* logged in as a WordPress user of this source */
+	char			*wp_pass;	/* ... with this application password */
+	char			*pending_user;
 	const char		*close_reason;
 };
 

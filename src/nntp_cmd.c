@@ -1032,8 +1032,9 @@ nntp_post_done(struct session *s, const char *article, size_t len, int too_big)
 		s->posted = xstrdup(msgid);
 		s->state = SS_WAIT;
 		bufferevent_disable(s->bev, EV_READ);
-		s->wait = outbox_deliver(s->srv->outbox, obid, s->srv->conf->post_timeout,
-		    post_verdict, s);
+		/* As the WordPress user who logged in, where it is their blog. */
+		s->wait = outbox_deliver_as(s->srv->outbox, obid, s->srv->conf->post_timeout,
+		    s->authed ? s->wp_source : NULL, s->user, s->wp_pass, post_verdict, s);
 		return;
 	}
 	if (code == 240) {
@@ -1100,10 +1101,51 @@ authfail_check(struct session *s, int add)
 }
 
 static void
+wp_auth_done(int ok, const char *source, void *arg)
+{
+	struct session	*s = arg;
+
+	s->authwp = NULL;
+	if (ok) {
+		free(s->user);
+		s->user = s->pending_user;
+		s->pending_user = NULL;
+		s->wp_source = xstrdup(source);
+		s->authed = 1;
+		slog(s, LOG_LVL_INFO, "authenticated as %s (WordPress user of %s)", s->user,
+		    source);
+		nntp_reply(s, "281 authentication accepted");
+	} else {
+		authfail_check(s, 1);
+		slog(s, LOG_LVL_WARN, "authentication failed for %s", s->pending_user);
+		nntp_reply(s, "481 authentication failed");
+		if (s->wp_pass != NULL)
+			explicit_bzero(s->wp_pass, strlen(s->wp_pass));
+		free(s->wp_pass);
+		s->wp_pass = NULL;
+	}
+	nntp_resume(s);
+}
+
+static void
 auth_check(struct session *s, const char *user, const char *pass)
 {
 	if (authfail_check(s, 0)) {
 		nntp_reply(s, "481 too many failed attempts, try again later");
+		return;
+	}
+	if (s->srv->fetch != NULL && auth_wordpress_sources(s->srv->conf) &&
+	    auth_local_user(s->srv->store, user) == 1) {
+		/* Not a local account: ask the blogs, without blocking the loop. */
+		free(s->pending_user);
+		s->pending_user = xstrdup(user);
+		free(s->wp_pass);
+		s->wp_pass = xstrdup(pass);
+		s->state = SS_WAIT;
+		bufferevent_disable(s->bev, EV_READ);
+		s->authwp = auth_wordpress(s->srv->fetch, s->srv->conf, user, pass,
+		    wp_auth_done, s);
+		auth_wp_start(s->authwp);
 		return;
 	}
 	if (auth_password(s->srv->store, user, pass) == 0) {

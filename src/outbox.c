@@ -44,7 +44,11 @@ struct ticket {
 	long long	 id;
 };
 
-static void	deliver(struct outbox *, long long id);
+struct creds {
+	const char	*source, *user, *pass;
+};
+
+static void	deliver(struct outbox *, long long id, const struct creds *);
 
 static void
 wait_done(struct outbox_wait *w, int code, const char *msg)
@@ -85,6 +89,14 @@ wait_timeout(evutil_socket_t fd, short ev, void *arg)
 struct outbox_wait *
 outbox_deliver(struct outbox *ob, long long id, int timeout, outbox_cb cb, void *arg)
 {
+	return outbox_deliver_as(ob, id, timeout, NULL, NULL, NULL, cb, arg);
+}
+
+struct outbox_wait *
+outbox_deliver_as(struct outbox *ob, long long id, int timeout, const char *source,
+    const char *user, const char *pass, outbox_cb cb, void *arg)
+{
+	struct creds		 cr = { source, user, pass };
 	struct outbox_wait	*w = xcalloc(1, sizeof(*w));
 	struct timeval		 tv = { timeout, 0 };
 
@@ -96,7 +108,7 @@ outbox_deliver(struct outbox *ob, long long id, int timeout, outbox_cb cb, void 
 	evtimer_add(w->timer, &tv);
 	w->next = ob->waits;
 	ob->waits = w;
-	deliver(ob, id);
+	deliver(ob, id, source && user && pass ? &cr : NULL);
 	return w;
 }
 
@@ -245,7 +257,7 @@ delivered(const struct fetch_res *r, void *arg)
 }
 
 static void
-deliver(struct outbox *ob, long long id)
+deliver(struct outbox *ob, long long id, const struct creds *cr)
 {
 	const struct conf_source	*src;
 	struct store_outbox		 e;
@@ -269,9 +281,15 @@ deliver(struct outbox *ob, long long id)
 	/* Count the attempt durably before the request leaves. */
 	if (store_outbox_attempt(ob->store, id, backoff(ob, e.attempts + 1, -1)) == -1)
 		goto done;
-	body = json_pack("{s:I, s:I, s:s, s:s, s:s}", "post", (json_int_t)e.post_id, "parent",
-	    (json_int_t)e.parent_id, "content", e.html, "author_name", e.author ? e.author : "",
-	    "author_email", e.email ? e.email : "");
+	if (cr != NULL && strcmp(cr->source, e.source) != 0)
+		cr = NULL;
+	if (cr != NULL)		/* the user's own name and address come from WordPress */
+		body = json_pack("{s:I, s:I, s:s}", "post", (json_int_t)e.post_id, "parent",
+		    (json_int_t)e.parent_id, "content", e.html);
+	else
+		body = json_pack("{s:I, s:I, s:s, s:s, s:s}", "post", (json_int_t)e.post_id,
+		    "parent", (json_int_t)e.parent_id, "content", e.html, "author_name",
+		    e.author ? e.author : "", "author_email", e.email ? e.email : "");
 	json = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
 	url = wp_rest_url(src->url, "/wp/v2/comments", NULL);
@@ -281,7 +299,10 @@ deliver(struct outbox *ob, long long id)
 	req.content_type = "application/json";
 	req.body = json;
 	req.body_len = strlen(json);
-	if (src->user != NULL && src->app_password_file != NULL &&
+	if (cr != NULL) {
+		req.user = cr->user;
+		req.password = cr->pass;
+	} else if (src->user != NULL && src->app_password_file != NULL &&
 	    (pass = conf_read_secret(src->app_password_file)) != NULL) {
 		req.user = src->user;
 		req.password = pass;
@@ -309,7 +330,7 @@ done:
 static int
 due_cb(long long id, void *arg)
 {
-	deliver(arg, id);
+	deliver(arg, id, NULL);
 	return 0;
 }
 

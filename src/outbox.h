@@ -29,6 +29,10 @@ void		 outbox_set_conf(struct outbox *, const struct conf *, struct poller *);
  * valid until the callback runs or outbox_cancel(). NULL if id is unknown. */
 struct outbox_wait *outbox_deliver(struct outbox *, long long id, int timeout, outbox_cb,
 		    void *arg);
+/* The same, delivering as the WordPress user `user` with application password `pass`
+ * if the entry is for `source` (this attempt only: retries go as the gateway user). */
+struct outbox_wait *outbox_deliver_as(struct outbox *, long long id, int timeout,
+		    const char *source, const char *user, const char *pass, outbox_cb, void *arg);
 /* The waiter went away (connection closed): no callback. Delivery goes on. */
 void		 outbox_cancel(struct outbox_wait *);
 /* Entries pending (for tests and status). */

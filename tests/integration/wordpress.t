@@ -152,6 +152,24 @@ like(wait_stat('<nntp-crash-1@example.org>', qr/^223/, 40), qr/^223 /, 'after re
 is(count_text('Crash right after acceptance'), 1, 'exactly one comment on WordPress');
 like($d->client->cmd('GROUP blogs.ecatworld'), qr/^211 32 /, 'and one article in the group');
 
+# 8. AUTHINFO as a WordPress user (application password), and posting as that user.
+my $rd = $d->client;
+is($rd->cmd('AUTHINFO USER ' . $wp->env('WP_READER_USER')), '381 password required', 'AUTHINFO USER');
+is($rd->cmd('AUTHINFO PASS wrong-password'), '481 authentication failed', 'a wrong application password is refused');
+$rd = $d->client;
+$rd->cmd('AUTHINFO USER ' . $wp->env('WP_READER_USER'));
+is($rd->cmd('AUTHINFO PASS ' . $wp->env('WP_READER_APP_PASSWORD')), '281 authentication accepted',
+    'a WordPress user and application password are accepted');
+like($d->log, qr/authenticated as reader \(WordPress user of ecat\)/, 'checked against WordPress');
+is($rd->cmd('POST'), '340 send article to be posted; end with <CR-LF>.<CR-LF>', 'POST');
+$rd->send("From: Someone Else <someone\@example.org>\r\nNewsgroups: blogs.ecatworld\r\n"
+    . "Subject: Re: Rossi\r\nMessage-ID: <nntp-as-reader\@example.org>\r\n"
+    . "References: <p2481\@$host> <p2481.c10404\@$host>\r\n\r\nPosted as the reader.\r\n.\r\n");
+like($rd->line, qr/^240 /, 'posted');
+my ($asr) = grep { ($_->{content} // '') =~ /Posted as the reader/ } @{ wp_comments() };
+is($asr->{user_id}, $wp->env('WP_READER_ID'), 'the comment belongs to the WordPress user');
+is($asr->{parent}, 10404, '... under the right parent');
+
 $d->stop;
 $wp->down;
 done_testing;
