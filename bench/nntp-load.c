@@ -1,0 +1,796 @@
+/*
+ * nntp-load: an NNTP reader load generator on libevent (bench/, issue 7).
+ *
+ *   nntp-load -p PORT -g GROUP [-c CONNS] [-d DEPTH] [-t SECONDS] [-n MAXOPS]
+ *             [-o OP,OP,...] [-I IDLE] [-S SLOW] [-R BYTES/S] [-m]
+ *
+ * Talks to 127.0.0.1 only. For each operation in -o (default
+ * connect,over,hdr,article,artmid,head,stat) it opens CONNS connections, each running
+ * that operation in a loop with up to DEPTH requests pipelined, until SECONDS have passed
+ * or MAXOPS requests were started (whichever comes first), then prints requests/s,
+ * articles/s, MB/s and p50/p99/max latency (ms). Operations:
+ *
+ *   connect  connect, greeting, QUIT, 205 (latency: connect() to 205)
+ *   over     OVER lo-hi over the whole group (articles = overview lines)
+ *   hdr      HDR References lo-hi over the whole group
+ *   article  ARTICLE n, n uniformly random in lo..hi
+ *   artmid   ARTICLE <message-id>, random among the group's (fetched once with HDR)
+ *   head     HEAD walk: n, n+1, ... from a random start, wrapping
+ *   stat     STAT walk, likewise
+ *
+ * -I IDLE holds IDLE more connections open (greeted, GROUP selected, then silent) during
+ * every measurement; -S SLOW holds SLOW connections that each loop on OVER of the whole
+ * group but read only R bytes/s (-R, default 16384). At the end it says how many of them
+ * the server kept. -m prints one machine-readable line per operation ("RESULT op=...").
+ *
+ * Exit status: 0 when every operation completed at least one request without errors on
+ * most of them, 1 on a failure (server unreachable, wrong replies), 2 on usage errors.
+ */
+#include <sys/types.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+
+enum op { OP_CONNECT, OP_OVER, OP_HDR, OP_ARTICLE, OP_ARTMID, OP_HEAD, OP_STAT, OP_N };
+static const char *op_name[OP_N] = {
+	"connect", "over", "hdr", "article", "artmid", "head", "stat"
+};
+static const int op_multi[OP_N] = { 0, 224, 225, 220, 220, 221, 0 };
+static const int op_ok[OP_N] = { 205, 224, 225, 220, 220, 221, 223 };
+
+enum role { R_WORK, R_IDLE, R_SLOW };
+enum state { S_GREET, S_GROUP, S_READY, S_RUN, S_QUIT, S_DEAD };
+enum pstate { P_BOL, P_MID, P_DOT, P_DOTCR };
+
+#define MAXDEPTH 256
+
+struct conn {
+	struct bufferevent	*bev;
+	enum role		 role;
+	enum state		 state;
+	enum op			 op;
+	uint64_t		 t0;		/* connect time (connect op) */
+	uint64_t		 sent[MAXDEPTH];	/* ring of outstanding requests */
+	int			 qh, qn;
+	int			 inbody, code;
+	enum pstate		 ps;
+	long			 lines;
+	uint64_t		 walk;
+	int			 idx;
+};
+
+struct stats {
+	uint64_t	*lat;		/* ns */
+	size_t		 n, cap;
+	uint64_t	 errors, articles, bytes;
+};
+
+static struct event_base *base;
+static struct sockaddr_in sin_srv;
+static const char *group;
+static long lo, hi;
+static char **msgids;
+static size_t nmsgids;
+static int conns = 8, depth = 1, machine, nidle, nslow;
+static double seconds = 5;
+static long maxops = 1000000;
+static long slow_rate = 16384;
+static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+
+/* the running measurement */
+static enum op cur_op;
+static struct stats st;
+static long started, active, ready_n;
+static int stopping, measuring;
+static uint64_t t_start, t_end;
+static struct event *ev_stop, *ev_deadline;
+
+/* background connections */
+static struct conn **bg;
+static int nbg, bg_ready, bg_lost, bg_launched;
+static uint64_t slow_bytes;
+static long slow_overs;
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static uint64_t
+rnd(void)
+{
+	rng ^= rng << 13;
+	rng ^= rng >> 7;
+	rng ^= rng << 17;
+	return rng;
+}
+
+static void
+die(const char *msg)
+{
+	fprintf(stderr, "nntp-load: %s\n", msg);
+	exit(1);
+}
+
+static void start_conn(enum role, enum op, int);
+static void issue(struct conn *);
+
+static void
+lat_add(uint64_t ns)
+{
+	if (st.n == st.cap) {
+		st.cap = st.cap ? st.cap * 2 : 4096;
+		if ((st.lat = realloc(st.lat, st.cap * sizeof(*st.lat))) == NULL)
+			die("out of memory");
+	}
+	st.lat[st.n++] = ns;
+}
+
+static void
+conn_free(struct conn *c)
+{
+	if (c->bev)
+		bufferevent_free(c->bev);
+	c->bev = NULL;
+	c->state = S_DEAD;
+}
+
+/* A worker has finished (or failed); the measurement ends when the last one has. */
+static void
+worker_done(struct conn *c)
+{
+	conn_free(c);
+	free(c);
+	if (--active == 0) {
+		if (t_end == 0)
+			t_end = now_ns();
+		event_base_loopbreak(base);
+	}
+}
+
+static void
+send_cmd(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void
+send_cmd(struct conn *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(bufferevent_get_output(c->bev), fmt, ap);
+	va_end(ap);
+}
+
+static void
+begin_measure(void)
+{
+	measuring = 1;
+	t_start = now_ns();
+	evtimer_add(ev_stop, &(struct timeval){ (long)seconds,
+	    (long)((seconds - (long)seconds) * 1e6) });
+}
+
+/* Scan a multi-line body; 1 when its terminating ".\r\n" was consumed. */
+static int
+scan_body(struct conn *c, struct evbuffer *in, uint64_t *bytes)
+{
+	struct evbuffer_iovec v[32];
+	int n, i, done = 0;
+	size_t used;
+
+	while (!done && evbuffer_get_length(in) > 0) {
+		n = evbuffer_peek(in, -1, NULL, v, 32);
+		if (n > 32)
+			n = 32;
+		used = 0;
+		for (i = 0; i < n && !done; i++) {
+			const char *p = v[i].iov_base, *end = p + v[i].iov_len, *q;
+
+			while (p < end && !done) {
+				switch (c->ps) {
+				case P_MID:
+					if ((q = memchr(p, '\n', end - p)) == NULL) {
+						p = end;
+						break;
+					}
+					p = q + 1;
+					c->lines++;
+					c->ps = P_BOL;
+					break;
+				case P_BOL:
+					if (*p == '.') {
+						p++;
+						c->ps = P_DOT;
+					} else
+						c->ps = P_MID;
+					break;
+				case P_DOT:
+					if (*p == '\r') {
+						p++;
+						c->ps = P_DOTCR;
+					} else
+						c->ps = P_MID;
+					break;
+				case P_DOTCR:
+					if (*p == '\n') {
+						p++;
+						done = 1;
+					} else
+						c->ps = P_MID;
+					break;
+				}
+			}
+			used += p - (const char *)v[i].iov_base;
+		}
+		evbuffer_drain(in, used);
+		*bytes += used;
+	}
+	return done;
+}
+
+/* One reply (status line and body, if any) to the oldest outstanding request. */
+static void
+reply_done(struct conn *c)
+{
+	uint64_t t = now_ns();
+
+	if (c->role == R_SLOW) {
+		slow_overs++;
+		c->qn = 0;
+		issue(c);
+		return;
+	}
+	if (c->qn > 0) {
+		if (measuring)
+			lat_add(t - c->sent[c->qh]);
+		c->qh = (c->qh + 1) % MAXDEPTH;
+		c->qn--;
+	}
+	if (c->code != op_ok[c->op])
+		st.errors++;
+	else if (c->op == OP_OVER || c->op == OP_HDR)
+		st.articles += c->lines;
+	else
+		st.articles++;
+	issue(c);
+}
+
+static void
+issue(struct conn *c)
+{
+	long n;
+	size_t k;
+
+	if (c->role == R_SLOW) {
+		send_cmd(c, "OVER %ld-%ld\r\n", lo, hi);
+		c->qn = 1;
+		return;
+	}
+	if (c->role != R_WORK)
+		return;
+	while (c->qn < depth && !stopping && started < maxops) {
+		switch (c->op) {
+		case OP_OVER:
+			send_cmd(c, "OVER %ld-%ld\r\n", lo, hi);
+			break;
+		case OP_HDR:
+			send_cmd(c, "HDR References %ld-%ld\r\n", lo, hi);
+			break;
+		case OP_ARTICLE:
+			n = lo + (long)(rnd() % (uint64_t)(hi - lo + 1));
+			send_cmd(c, "ARTICLE %ld\r\n", n);
+			break;
+		case OP_ARTMID:
+			k = rnd() % nmsgids;
+			send_cmd(c, "ARTICLE %s\r\n", msgids[k]);
+			break;
+		case OP_HEAD:
+		case OP_STAT:
+			if (c->walk < (uint64_t)lo || c->walk > (uint64_t)hi)
+				c->walk = lo;
+			send_cmd(c, "%s %llu\r\n", c->op == OP_HEAD ? "HEAD" : "STAT",
+			    (unsigned long long)c->walk++);
+			break;
+		default:
+			return;
+		}
+		c->sent[(c->qh + c->qn) % MAXDEPTH] = now_ns();
+		c->qn++;
+		started++;
+	}
+	if (c->qn == 0 && c->state == S_RUN) {
+		send_cmd(c, "QUIT\r\n");
+		c->state = S_QUIT;
+	}
+}
+
+static void
+status_line(struct conn *c, int code)
+{
+	switch (c->state) {
+	case S_GREET:
+		if (code != 200 && code != 201) {
+			fprintf(stderr, "nntp-load: greeting %d\n", code);
+			if (c->role == R_WORK)
+				st.errors++;
+			c->state = S_DEAD;
+			return;
+		}
+		if (c->role == R_WORK && c->op == OP_CONNECT) {
+			send_cmd(c, "QUIT\r\n");
+			c->state = S_QUIT;
+			return;
+		}
+		send_cmd(c, "GROUP %s\r\n", group);
+		c->state = S_GROUP;
+		return;
+	case S_GROUP:
+		if (code != 211) {
+			fprintf(stderr, "nntp-load: GROUP %s: %d\n", group, code);
+			c->state = S_DEAD;
+			return;
+		}
+		if (c->role == R_WORK) {
+			c->state = S_READY;
+			c->walk = lo + (long)(rnd() % (uint64_t)(hi - lo + 1));
+			if (++ready_n == active) {
+				/* every worker is in the group: start the clock */
+				begin_measure();
+				for (int i = 0; i < nbg; i++)
+					;
+				extern struct conn **workers;
+				for (long i = 0; i < active; i++) {
+					workers[i]->state = S_RUN;
+					issue(workers[i]);
+				}
+			}
+			return;
+		}
+		c->state = S_READY;
+		bg_ready++;
+		if (bg_launched < nbg)
+			start_conn(bg_launched < nidle ? R_IDLE : R_SLOW, OP_OVER,
+			    bg_launched), bg_launched++;
+		if (bg_ready == nbg)
+			event_base_loopbreak(base);
+		if (c->role == R_SLOW)
+			issue(c);
+		return;
+	case S_RUN:
+		c->code = code;
+		if (c->role == R_SLOW ? code == 224 : op_multi[c->op] == code) {
+			c->inbody = 1;
+			c->ps = P_BOL;
+			c->lines = 0;
+		} else
+			reply_done(c);
+		return;
+	case S_QUIT:
+		if (c->role == R_WORK && c->op == OP_CONNECT) {
+			if (code == 205) {
+				if (measuring)
+					lat_add(now_ns() - c->t0);
+				st.articles += 0;
+			} else
+				st.errors++;
+		}
+		c->state = S_DEAD;
+		return;
+	default:
+		return;
+	}
+}
+
+struct conn **workers;
+
+static void
+readcb(struct bufferevent *bev, void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer *in = bufferevent_get_input(bev);
+	uint64_t *bytes = c->role == R_SLOW ? &slow_bytes : &st.bytes;
+	size_t n;
+	char *line;
+
+	while (c->state != S_DEAD) {
+		if (c->inbody) {
+			if (!scan_body(c, in, bytes))
+				return;
+			c->inbody = 0;
+			reply_done(c);
+			continue;
+		}
+		if ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF)) == NULL)
+			return;
+		*bytes += n + 2;
+		if (c->state == S_RUN && c->role == R_SLOW)
+			c->state = S_RUN;
+		status_line(c, atoi(line));
+		free(line);
+		if (c->state == S_READY && c->role == R_SLOW)
+			c->state = S_RUN;
+	}
+	/* S_DEAD */
+	if (c->role == R_WORK) {
+		if (c->op == OP_CONNECT && !stopping && started < maxops) {
+			/* the next connect+QUIT on this slot */
+			int idx = c->idx;
+
+			conn_free(c);
+			started++;
+			workers[idx] = c;
+			c->state = S_GREET;
+			c->t0 = now_ns();
+			start_conn(R_WORK, OP_CONNECT, idx);
+			free(c);
+			return;
+		}
+		worker_done(c);
+	} else {
+		conn_free(c);
+		bg_lost++;
+	}
+}
+
+static void
+eventcb(struct bufferevent *bev, short what, void *arg)
+{
+	struct conn *c = arg;
+	int one = 1;
+
+	if (what & BEV_EVENT_CONNECTED) {
+		setsockopt(bufferevent_getfd(bev), IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+		return;
+	}
+	if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR)) {
+		if (c->role == R_WORK) {
+			if (!(c->op == OP_CONNECT && c->state == S_DEAD)) {
+				st.errors++;
+				if (what & BEV_EVENT_ERROR)
+					fprintf(stderr, "nntp-load: %s: %s\n", op_name[c->op],
+					    strerror(EVUTIL_SOCKET_ERROR()));
+			}
+			c->state = S_DEAD;
+			/* let readcb's tail decide: reconnect (connect op) or finish */
+			if (c->op == OP_CONNECT && !stopping && started < maxops) {
+				readcb(bev, c);
+				return;
+			}
+			worker_done(c);
+		} else {
+			conn_free(c);
+			bg_lost++;
+			if (bg_ready + bg_lost >= nbg && !measuring)
+				event_base_loopbreak(base);
+		}
+	}
+}
+
+static void
+start_conn(enum role role, enum op op, int idx)
+{
+	struct conn *c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		die("out of memory");
+	c->role = role;
+	c->op = op;
+	c->idx = idx;
+	c->state = S_GREET;
+	c->t0 = now_ns();
+	if ((c->bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE)) == NULL)
+		die("bufferevent_socket_new");
+	bufferevent_setcb(c->bev, readcb, NULL, eventcb, c);
+	if (role == R_SLOW) {
+		struct ev_token_bucket_cfg *cfg;
+
+		cfg = ev_token_bucket_cfg_new(slow_rate / 10, slow_rate / 10,
+		    EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX,
+		    &(struct timeval){ 0, 100000 });
+		bufferevent_set_rate_limit(c->bev, cfg);	/* cfg leaks, by design */
+	}
+	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+	if (bufferevent_socket_connect(c->bev, (struct sockaddr *)&sin_srv,
+	    sizeof(sin_srv)) == -1) {
+		fprintf(stderr, "nntp-load: connect: %s\n", strerror(errno));
+		st.errors++;
+	}
+	if (role == R_WORK)
+		workers[idx] = c;
+	else
+		bg[idx] = c;
+}
+
+static void
+stop_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd; (void)ev; (void)arg;
+	stopping = 1;
+	if (cur_op == OP_CONNECT && t_end == 0)
+		t_end = now_ns();
+}
+
+static void
+deadline_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd; (void)ev; (void)arg;
+	fprintf(stderr, "nntp-load: %s: deadline passed, %ld requests outstanding;"
+	    " giving up\n", op_name[cur_op], active);
+	st.errors += active;
+	for (long i = 0; i < conns; i++)
+		if (workers[i] && workers[i]->state != S_DEAD)
+			conn_free(workers[i]);
+	active = 0;
+	if (t_end == 0)
+		t_end = now_ns();
+	event_base_loopbreak(base);
+}
+
+static int
+cmp64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static double
+pct(double p)
+{
+	size_t i;
+
+	if (st.n == 0)
+		return 0;
+	i = (size_t)(p * (st.n - 1) + 0.5);
+	return st.lat[i] / 1e6;
+}
+
+static int
+run_op(enum op op)
+{
+	double el, rps, aps, mbs;
+	int i;
+
+	cur_op = op;
+	free(st.lat);
+	memset(&st, 0, sizeof(st));
+	started = stopping = measuring = 0;
+	t_start = t_end = 0;
+	ready_n = 0;
+	active = conns;
+	workers = calloc(conns, sizeof(*workers));
+	if (op == OP_ARTMID && nmsgids == 0) {
+		fprintf(stderr, "nntp-load: artmid: no message-ids\n");
+		return -1;
+	}
+	if (op == OP_CONNECT) {
+		begin_measure();
+		for (i = 0; i < conns && started < maxops; i++, started++)
+			start_conn(R_WORK, OP_CONNECT, i);
+		active = i;
+	} else
+		for (i = 0; i < conns; i++)
+			start_conn(R_WORK, op, i);
+	evtimer_add(ev_deadline, &(struct timeval){ (long)seconds + 60, 0 });
+	event_base_dispatch(base);
+	evtimer_del(ev_stop);
+	evtimer_del(ev_deadline);
+	free(workers);
+	workers = NULL;
+	if (t_start == 0)
+		t_start = t_end = now_ns();
+	if (t_end == 0)
+		t_end = now_ns();
+	el = (t_end - t_start) / 1e9;
+	if (el <= 0)
+		el = 1e-9;
+	qsort(st.lat, st.n, sizeof(*st.lat), cmp64);
+	rps = st.n / el;
+	aps = st.articles / el;
+	mbs = st.bytes / el / 1e6;
+	if (machine)
+		printf("RESULT op=%s conns=%d depth=%d ops=%zu errors=%llu seconds=%.3f"
+		    " rps=%.1f aps=%.1f mbps=%.2f p50=%.3f p99=%.3f max=%.3f"
+		    " idle=%d slow=%d\n", op_name[op], conns, depth, st.n,
+		    (unsigned long long)st.errors, el, rps, aps, mbs, pct(0.5), pct(0.99),
+		    st.n ? st.lat[st.n - 1] / 1e6 : 0, nidle, nslow);
+	else
+		printf("%-8s %5d %5d %8zu %6llu %7.2f %10.1f %10.1f %8.2f %8.3f %8.3f %8.3f\n",
+		    op_name[op], conns, depth, st.n, (unsigned long long)st.errors, el,
+		    rps, aps, mbs, pct(0.5), pct(0.99), st.n ? st.lat[st.n - 1] / 1e6 : 0);
+	fflush(stdout);
+	return st.n == 0 || st.errors > st.n / 10 ? -1 : 0;
+}
+
+/* Blocking setup: GROUP for the range, HDR Message-ID for artmid. */
+static int
+setup(int want_ids)
+{
+	FILE *f;
+	int fd;
+	char line[4096];
+	long cnt;
+	size_t cap = 0;
+
+	if ((fd = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    connect(fd, (struct sockaddr *)&sin_srv, sizeof(sin_srv)) == -1) {
+		fprintf(stderr, "nntp-load: connect 127.0.0.1:%d: %s\n",
+		    ntohs(sin_srv.sin_port), strerror(errno));
+		return -1;
+	}
+	f = fdopen(fd, "r+");
+	if (!fgets(line, sizeof(line), f) || (line[0] != '2')) {
+		fprintf(stderr, "nntp-load: bad greeting: %s", line);
+		return -1;
+	}
+	fprintf(f, "GROUP %s\r\n", group);
+	fflush(f);
+	if (!fgets(line, sizeof(line), f) ||
+	    sscanf(line, "211 %ld %ld %ld", &cnt, &lo, &hi) != 3 || cnt <= 0) {
+		fprintf(stderr, "nntp-load: GROUP %s: %s", group, line);
+		return -1;
+	}
+	if (want_ids) {
+		fprintf(f, "HDR Message-ID %ld-%ld\r\n", lo, hi);
+		fflush(f);
+		if (!fgets(line, sizeof(line), f) || strncmp(line, "225", 3)) {
+			fprintf(f, "XHDR Message-ID %ld-%ld\r\n", lo, hi);
+			fflush(f);
+			if (!fgets(line, sizeof(line), f) || strncmp(line, "221", 3)) {
+				fprintf(stderr, "nntp-load: HDR Message-ID: %s", line);
+				return -1;
+			}
+		}
+		while (fgets(line, sizeof(line), f)) {
+			char *sp, *e;
+
+			if (!strcmp(line, ".\r\n"))
+				break;
+			if ((sp = strchr(line, ' ')) == NULL)
+				continue;
+			sp++;
+			if ((e = strpbrk(sp, "\r\n")) != NULL)
+				*e = '\0';
+			if (*sp != '<')
+				continue;
+			if (nmsgids == cap) {
+				cap = cap ? cap * 2 : 1024;
+				msgids = realloc(msgids, cap * sizeof(*msgids));
+			}
+			msgids[nmsgids++] = strdup(sp);
+		}
+	}
+	fprintf(f, "QUIT\r\n");
+	fclose(f);
+	return 0;
+}
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: nntp-load -p PORT -g GROUP [-c CONNS] [-d DEPTH]"
+	    " [-t SECONDS] [-n MAXOPS]\n\t[-o connect,over,hdr,article,artmid,head,stat]"
+	    " [-I IDLE] [-S SLOW] [-R BYTES/S] [-m]\n");
+	exit(2);
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *ops = "connect,over,hdr,article,artmid,head,stat";
+	char *list, *tok, *save;
+	int ch, port = 0, fail = 0, sel[OP_N] = { 0 }, want_ids = 0, i;
+	struct rlimit rl;
+
+	while ((ch = getopt(argc, argv, "c:d:g:h:I:mn:o:p:R:S:t:")) != -1) {
+		switch (ch) {
+		case 'c': conns = atoi(optarg); break;
+		case 'd': depth = atoi(optarg); break;
+		case 'g': group = optarg; break;
+		case 'h':
+			if (strcmp(optarg, "127.0.0.1") && strcmp(optarg, "localhost"))
+				die("only 127.0.0.1 is allowed");
+			break;
+		case 'I': nidle = atoi(optarg); break;
+		case 'm': machine = 1; break;
+		case 'n': maxops = atol(optarg); break;
+		case 'o': ops = optarg; break;
+		case 'p': port = atoi(optarg); break;
+		case 'R': slow_rate = atol(optarg); break;
+		case 'S': nslow = atoi(optarg); break;
+		case 't': seconds = atof(optarg); break;
+		default: usage();
+		}
+	}
+	if (port <= 0 || port > 65535 || group == NULL || conns < 1 || depth < 1 ||
+	    depth > MAXDEPTH || seconds <= 0 || seconds > 3600 || maxops < 1 ||
+	    nidle < 0 || nslow < 0 || slow_rate < 10)
+		usage();
+	list = strdup(ops);
+	for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		for (i = 0; i < OP_N; i++)
+			if (!strcmp(tok, op_name[i]))
+				break;
+		if (i == OP_N) {
+			fprintf(stderr, "nntp-load: unknown operation %s\n", tok);
+			usage();
+		}
+		sel[i] = 1;
+		if (i == OP_ARTMID)
+			want_ids = 1;
+	}
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		setrlimit(RLIMIT_NOFILE, &rl);
+	}
+	memset(&sin_srv, 0, sizeof(sin_srv));
+	sin_srv.sin_family = AF_INET;
+	sin_srv.sin_port = htons(port);
+	sin_srv.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if (setup(want_ids) == -1)
+		return 1;
+	if ((base = event_base_new()) == NULL)
+		die("event_base_new");
+	ev_stop = evtimer_new(base, stop_cb, NULL);
+	ev_deadline = evtimer_new(base, deadline_cb, NULL);
+
+	nbg = nidle + nslow;
+	if (nbg > 0) {
+		struct event *dl = evtimer_new(base, deadline_cb, NULL);
+
+		bg = calloc(nbg, sizeof(*bg));
+		for (bg_launched = 0; bg_launched < nbg && bg_launched < 64; bg_launched++)
+			start_conn(bg_launched < nidle ? R_IDLE : R_SLOW, OP_OVER, bg_launched);
+		evtimer_add(dl, &(struct timeval){ 60, 0 });
+		event_base_dispatch(base);
+		evtimer_del(dl);
+		if (bg_ready < nbg)
+			fprintf(stderr, "nntp-load: only %d of %d idle/slow connections"
+			    " established\n", bg_ready, nbg);
+	}
+	if (!machine)
+		printf("# 127.0.0.1:%d %s articles %ld-%ld, %zu message-ids; idle %d, slow %d"
+		    " (%ld B/s)\n%-8s %5s %5s %8s %6s %7s %10s %10s %8s %8s %8s %8s\n", port,
+		    group, lo, hi, nmsgids, nidle, nslow, slow_rate, "op", "conns", "depth",
+		    "ops", "errors", "seconds", "req/s", "art/s", "MB/s", "p50ms", "p99ms",
+		    "maxms");
+	for (i = 0; i < OP_N; i++)
+		if (sel[i] && run_op(i) == -1)
+			fail = 1;
+	if (nbg > 0) {
+		int alive = 0;
+
+		for (i = 0; i < nbg; i++)
+			if (bg[i] && bg[i]->bev && bg[i]->state != S_DEAD)
+				alive++;
+		printf("%sbackground idle=%d slow=%d alive=%d lost=%d slow_overs=%ld"
+		    " slow_bytes=%llu\n", machine ? "RESULT " : "# ", nidle, nslow, alive,
+		    bg_lost, slow_overs, (unsigned long long)slow_bytes);
+		for (i = 0; i < nbg; i++)
+			if (bg[i] && bg[i]->bev)
+				conn_free(bg[i]);
+	}
+	event_free(ev_stop);
+	event_free(ev_deadline);
+	event_base_free(base);
+	return fail;
+}
