@@ -419,6 +419,8 @@ conf_load(const char *path, char *err, size_t errlen)
 		}
 		if (s->group == NULL)
 			xasprintf(&s->group, "blogs.%s", s->name);
+		if (s->type == SRC_ATOM || s->type == SRC_RSS)
+			s->posting = POST_NO;	/* a feed cannot take comments */
 		if (s->domain == NULL) {
 			if (s->url != NULL)
 				s->domain = url_host(s->url);
