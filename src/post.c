@@ -448,7 +448,7 @@ post_text_to_html(const char *text, int flowed, int delsp)
 
 /* A follow-up to a blog: durably queued before anyone is told anything. */
 static int
-queue_for_blog(const struct post_req *r, const struct conf_source *src, long long pid,
+queue_for_blog(const struct comment_req *r, const struct conf_source *src, long long pid,
     long long cid, const char *name, const char *addr, const char *text, int flowed,
     int delsp, char **msgid, const char **why)
 {
@@ -485,22 +485,82 @@ queue_for_blog(const struct post_req *r, const struct conf_source *src, long lon
 }
 
 int
+post_comment(const struct comment_req *r, char *msgid_out, size_t msgidlen,
+    const char **why)
+{
+	const struct conf_source *src = r->src;
+	struct importer		*im = NULL;
+	struct item		 it;
+	char			*msgid = r->msgid ? xstrdup(r->msgid) : NULL;
+	long long		 sid = r->source_id, pid = r->post_id, cid = r->parent_id;
+	int			 code = 441;
+
+	memset(&it, 0, sizeof(it));
+	if (src->type != SRC_LOCAL) {
+		code = queue_for_blog(r, src, pid, cid, r->name, r->addr, r->text, r->flowed,
+		    r->delsp, &msgid, why);
+		if (code == 240)
+			snprintf(msgid_out, msgidlen, "%s", msgid);
+		goto done;
+	}
+	if ((im = importer_new(r->store, r->conf, src, r->key)) == NULL) {
+		*why = "internal error";
+		goto done;
+	}
+	it.kind = ITEM_COMMENT;
+	it.state = ITEM_OK;
+	it.post_id = pid;
+	it.parent_id = cid;
+	it.author = clean_name(r->name);
+	it.author_email = xstrdup(r->addr);
+	it.date = time(NULL);
+	it.html = post_text_to_html(r->text, r->flowed, r->delsp);
+	if (store_begin(r->store) == -1) {
+		*why = "store busy, try again";
+		goto done;
+	}
+	it.comment_id = store_local_comment_id(r->store, sid);
+	{
+		/* Archived-At: the post's permalink + "#comment-ID", as WordPress does. */
+		struct store_item	post;
+
+		if (store_item_get(r->store, sid, pid, 0, &post) == 0) {
+			if (post.it.link != NULL && *post.it.link != '\0')
+				xasprintf(&it.link, "%.*s#comment-%lld",
+				    (int)strcspn(post.it.link, "#"), post.it.link, it.comment_id);
+			store_item_clear(&post);
+		}
+	}
+	if (msgid == NULL)
+		xasprintf(&msgid, "<p%lld.c%lld@%s>", pid, it.comment_id, src->domain);
+	if (importer_item_msgid(im, &it, msgid) == -1 || importer_publish(im) == -1 ||
+	    store_commit(r->store) == -1) {
+		store_rollback(r->store);
+		*why = "could not store the article";
+		goto done;
+	}
+	snprintf(msgid_out, msgidlen, "%s", msgid);
+	code = 240;
+done:
+	importer_free(im);
+	item_free(&it);
+	free(msgid);
+	return code;
+}
+
+int
 post_article(const struct post_req *r, char *msg, size_t msglen, char *msgid_out,
     size_t msgidlen)
 {
 	const struct conf_source *src = NULL;
-	struct store_item	 parent;
-	struct importer		*im = NULL;
-	struct item		 it;
 	const char		*why = NULL, *p;
 	char			*ng = NULL, *subj = NULL, *from = NULL, *refs = NULL;
 	char			*msgid = NULL, *name = NULL, *addr = NULL, *text = NULL;
 	char			*last = NULL, *tok, *save = NULL, *tmp;
 	size_t			 head_len;
 	long long		 sid, pid, cid, src_sid;
-	int			 flowed, delsp, code = 441, have_parent = 0, rc;
+	int			 flowed, delsp, code = 441, rc;
 
-	memset(&it, 0, sizeof(it));
 	/* Header and body split at the first empty line. */
 	if ((p = strstr(r->data, "\r\n\r\n")) == NULL || (size_t)(p - r->data) > r->len) {
 		why = "no empty line between header and body";
@@ -596,70 +656,32 @@ post_article(const struct post_req *r, char *msg, size_t msglen, char *msgid_out
 		why = "empty article body (nothing but quotes or a signature)";
 		goto done;
 	}
-	if (src->type != SRC_LOCAL) {
-		code = queue_for_blog(r, src, pid, cid, name, addr, text, flowed, delsp, &msgid,
-		    &why);
-		if (code == 240)
-			snprintf(msgid_out, msgidlen, "%s", msgid);
-		goto done;
-	}
-
-	if ((im = importer_new(r->store, r->conf, src, r->key)) == NULL) {
-		why = "internal error";
-		goto done;
-	}
-	/* The parent must belong to the same source. */
-	rc = store_item_get(r->store, sid, pid, cid, &parent);
-	if (rc != 0) {
-		why = "parent article unknown";
-		goto done;
-	}
-	have_parent = 1;
-	it.kind = ITEM_COMMENT;
-	it.state = ITEM_OK;
-	it.post_id = pid;
-	it.parent_id = cid;
-	it.author = clean_name(name);
-	it.author_email = xstrdup(addr);
-	it.date = time(NULL);
-	it.html = post_text_to_html(text, flowed, delsp);
-	if (store_begin(r->store) == -1) {
-		why = "store busy, try again";
-		code = 441;
-		goto done;
-	}
-	it.comment_id = store_local_comment_id(r->store, sid);
 	{
-		/* Archived-At: the post's permalink + "#comment-ID", as WordPress does. */
-		struct store_item	post;
+		struct comment_req	cr;
 
-		if (store_item_get(r->store, sid, pid, 0, &post) == 0) {
-			if (post.it.link != NULL && *post.it.link != '\0')
-				xasprintf(&it.link, "%.*s#comment-%lld",
-				    (int)strcspn(post.it.link, "#"), post.it.link, it.comment_id);
-			store_item_clear(&post);
-		}
+		memset(&cr, 0, sizeof(cr));
+		cr.store = r->store;
+		cr.conf = r->conf;
+		cr.key = r->key;
+		cr.src = src;
+		cr.source_id = sid;
+		cr.post_id = pid;
+		cr.parent_id = cid;
+		cr.name = name;
+		cr.addr = addr;
+		cr.text = text;
+		cr.flowed = flowed;
+		cr.delsp = delsp;
+		cr.msgid = msgid;
+		cr.outbox_id = r->outbox_id;
+		code = post_comment(&cr, msgid_out, msgidlen, &why);
 	}
-	if (msgid == NULL)
-		xasprintf(&msgid, "<p%lld.c%lld@%s>", pid, it.comment_id, src->domain);
-	if (importer_item_msgid(im, &it, msgid) == -1 || importer_publish(im) == -1 ||
-	    store_commit(r->store) == -1) {
-		store_rollback(r->store);
-		why = "could not store the article";
-		goto done;
-	}
-	snprintf(msgid_out, msgidlen, "%s", msgid);
-	code = 240;
 done:
 	if (why != NULL) {
 		if (!strncmp(why, "435 ", 4))
 			why += 4;
 		snprintf(msg, msglen, "%s", why);
 	}
-	if (have_parent)
-		store_item_clear(&parent);
-	importer_free(im);
-	item_free(&it);
 	free(ng);
 	free(subj);
 	free(from);

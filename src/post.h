@@ -27,6 +27,24 @@ struct post_req {
 int	post_article(const struct post_req *, char *msg, size_t msglen, char *msgid,
 	    size_t msgidlen);
 
+/* A comment from a reader (NNTP or mail) under a known parent: published at once on a
+ * local source, queued durably in the outbox for a blog (*outbox_id set). Returns 240
+ * (msgid_out filled) or 441 (*why set). */
+struct comment_req {
+	struct store			*store;
+	const struct conf		*conf;
+	const unsigned char		*key;
+	const struct conf_source	*src;
+	long long			 source_id, post_id, parent_id;	/* parent 0 = post */
+	const char			*name, *addr;	/* the author */
+	const char			*text;		/* UTF-8, LF */
+	int				 flowed, delsp;
+	const char			*msgid;		/* keep this Message-ID, or NULL */
+	long long			*outbox_id;
+};
+int	post_comment(const struct comment_req *, char *msgid_out, size_t msgidlen,
+	    const char **why);
+
 /* Posting allowed for this group? (enum posting of its source; POST_NO if unknown) */
 int	post_group_policy(const struct conf *, const char *group);
 

@@ -11,7 +11,7 @@
 
 #include "item.h"
 
-#define STORE_SCHEMA_VERSION	2
+#define STORE_SCHEMA_VERSION	3
 
 struct store;
 
@@ -198,5 +198,59 @@ int	store_outbox_by_comment(struct store *, const char *source, long long commen
 typedef int (*store_outbox_cb)(const struct store_outbox *, void *);
 int	store_outbox_unmatched(struct store *, const char *source, long long post_id,
 	    store_outbox_cb, void *);
+
+/* Mailing-list subscribers. thread "" = the whole group, else the thread's root
+ * Message-ID. */
+enum sub_mode { SUB_EACH = 0, SUB_DIGEST = 1 };
+enum sub_state { SUB_PENDING = 0, SUB_ACTIVE = 1, SUB_SUSPENDED = 2 };
+struct store_sub {
+	long long	 id, group_id;
+	char		*group, *thread, *address;
+	int		 mode, state, bounces;
+	time_t		 created;
+};
+void	store_sub_clear(struct store_sub *);
+/* Add (or update the mode of, and re-activate) a subscription; out gets the row. */
+int	store_sub_add(struct store *, long long group_id, const char *thread,
+	    const char *address, int mode, int state, struct store_sub *out);
+int	store_sub_get(struct store *, long long id, struct store_sub *);
+int	store_sub_find(struct store *, long long group_id, const char *thread,
+	    const char *address, struct store_sub *);
+int	store_sub_state(struct store *, long long id, int state);
+int	store_sub_del(struct store *, long long id);
+/* One more bounce; suspended at `limit`. */
+int	store_sub_bounce(struct store *, long long id, int limit);
+typedef int (*store_sub_cb)(const struct store_sub *, void *);
+int	store_sub_each(struct store *, const char *group, store_sub_cb, void *);
+/* Active subscribers of a group, whole-group ones and those of thread `thread`. */
+int	store_sub_for(struct store *, long long group_id, const char *thread, store_sub_cb,
+	    void *);
+
+/* Mail queue: one row per mail to send (kind: enum in mail.c). data: a prepared mail
+ * (confirmations, notices) or NULL (rendered from the article when sent). */
+struct store_mq {
+	long long	 id, sub_id, article_id;
+	int		 kind, state, attempts;
+	char		*data;
+	size_t		 len;
+};
+int	store_mq_add(struct store *, long long sub_id, long long article_id, int kind,
+	    time_t next_try, const char *data, size_t len);
+int	store_mq_due(struct store *, time_t now, int limit, store_id_cb, void *);
+int	store_mq_get(struct store *, long long id, struct store_mq *);
+void	store_mq_clear(struct store_mq *);
+int	store_mq_state(struct store *, long long id, int state, int attempts_add,
+	    time_t next_try);
+int	store_mq_del(struct store *, long long id);
+int	store_mq_sending(struct store *, store_id_cb, void *);	/* rows left "sending" */
+
+/* Live articles with id > after, ascending (the list mailer's cursor). */
+typedef int (*store_newart_cb)(long long id, const char *msgid, int version,
+	    const char *over, void *);
+int	store_articles_after(struct store *, long long after, int limit, store_newart_cb,
+	    void *);
+/* Groups an article is in; returns the count (at most max) or -1. */
+int	store_article_groups(struct store *, long long article_id, long long *gids, int max);
+long long store_max_article(struct store *);
 
 #endif
