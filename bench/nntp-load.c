@@ -22,6 +22,7 @@
  * every measurement; -S SLOW holds SLOW connections that each loop on OVER of the whole
  * group but read only R bytes/s (-R, default 16384). At the end it says how many of them
  * the server kept. -m prints one machine-readable line per operation ("RESULT op=...").
+ * -L BYTES measures the physical ceiling instead: BYTES through one loopback TCP socket.
  *
  * Exit status: 0 when every operation completed at least one request without errors on
  * most of them, 1 on a failure (server unreachable, wrong replies), 2 on usage errors.
@@ -34,6 +35,7 @@
 #include <arpa/inet.h>
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,7 +103,7 @@ static uint64_t t_start, t_end;
 static struct event *ev_stop, *ev_deadline;
 
 /* background connections */
-static struct conn **bg;
+static struct conn **bg, **workers;
 static int nbg, bg_ready, bg_lost, bg_launched;
 static uint64_t slow_bytes;
 static long slow_overs;
@@ -161,8 +163,7 @@ worker_done(struct conn *c)
 	conn_free(c);
 	free(c);
 	if (--active == 0) {
-		if (t_end == 0)
-			t_end = now_ns();
+		t_end = now_ns();
 		event_base_loopbreak(base);
 	}
 }
@@ -182,10 +183,13 @@ send_cmd(struct conn *c, const char *fmt, ...)
 static void
 begin_measure(void)
 {
+	struct timeval tv;
+
+	tv.tv_sec = (long)seconds;
+	tv.tv_usec = (long)((seconds - (long)seconds) * 1e6);
 	measuring = 1;
 	t_start = now_ns();
-	evtimer_add(ev_stop, &(struct timeval){ (long)seconds,
-	    (long)((seconds - (long)seconds) * 1e6) });
+	event_add(ev_stop, &tv);
 }
 
 /* Scan a multi-line body; 1 when its terminating ".\r\n" was consumed. */
@@ -354,9 +358,6 @@ status_line(struct conn *c, int code)
 			if (++ready_n == active) {
 				/* every worker is in the group: start the clock */
 				begin_measure();
-				for (int i = 0; i < nbg; i++)
-					;
-				extern struct conn **workers;
 				for (long i = 0; i < active; i++) {
 					workers[i]->state = S_RUN;
 					issue(workers[i]);
@@ -371,8 +372,10 @@ status_line(struct conn *c, int code)
 			    bg_launched), bg_launched++;
 		if (bg_ready == nbg)
 			event_base_loopbreak(base);
-		if (c->role == R_SLOW)
+		if (c->role == R_SLOW) {
+			c->state = S_RUN;
 			issue(c);
+		}
 		return;
 	case S_RUN:
 		c->code = code;
@@ -388,7 +391,6 @@ status_line(struct conn *c, int code)
 			if (code == 205) {
 				if (measuring)
 					lat_add(now_ns() - c->t0);
-				st.articles += 0;
 			} else
 				st.errors++;
 		}
@@ -399,7 +401,21 @@ status_line(struct conn *c, int code)
 	}
 }
 
-struct conn **workers;
+/* A worker's connection is over: the next connect+QUIT on its slot, or done. */
+static void
+worker_end(struct conn *c)
+{
+	if (c->op == OP_CONNECT && !stopping && started < maxops) {
+		int idx = c->idx;
+
+		conn_free(c);
+		free(c);
+		started++;
+		start_conn(R_WORK, OP_CONNECT, idx);
+		return;
+	}
+	worker_done(c);
+}
 
 static void
 readcb(struct bufferevent *bev, void *arg)
@@ -421,30 +437,13 @@ readcb(struct bufferevent *bev, void *arg)
 		if ((line = evbuffer_readln(in, &n, EVBUFFER_EOL_CRLF)) == NULL)
 			return;
 		*bytes += n + 2;
-		if (c->state == S_RUN && c->role == R_SLOW)
-			c->state = S_RUN;
 		status_line(c, atoi(line));
 		free(line);
-		if (c->state == S_READY && c->role == R_SLOW)
-			c->state = S_RUN;
 	}
 	/* S_DEAD */
-	if (c->role == R_WORK) {
-		if (c->op == OP_CONNECT && !stopping && started < maxops) {
-			/* the next connect+QUIT on this slot */
-			int idx = c->idx;
-
-			conn_free(c);
-			started++;
-			workers[idx] = c;
-			c->state = S_GREET;
-			c->t0 = now_ns();
-			start_conn(R_WORK, OP_CONNECT, idx);
-			free(c);
-			return;
-		}
-		worker_done(c);
-	} else {
+	if (c->role == R_WORK)
+		worker_end(c);
+	else {
 		conn_free(c);
 		bg_lost++;
 	}
@@ -470,12 +469,7 @@ eventcb(struct bufferevent *bev, short what, void *arg)
 					    strerror(EVUTIL_SOCKET_ERROR()));
 			}
 			c->state = S_DEAD;
-			/* let readcb's tail decide: reconnect (connect op) or finish */
-			if (c->op == OP_CONNECT && !stopping && started < maxops) {
-				readcb(bev, c);
-				return;
-			}
-			worker_done(c);
+			worker_end(c);
 		} else {
 			conn_free(c);
 			bg_lost++;
@@ -503,9 +497,10 @@ start_conn(enum role role, enum op op, int idx)
 	if (role == R_SLOW) {
 		struct ev_token_bucket_cfg *cfg;
 
+		struct timeval tick = { 0, 100000 };
+
 		cfg = ev_token_bucket_cfg_new(slow_rate / 10, slow_rate / 10,
-		    EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX,
-		    &(struct timeval){ 0, 100000 });
+		    EV_RATE_LIMIT_MAX, EV_RATE_LIMIT_MAX, &tick);
 		bufferevent_set_rate_limit(c->bev, cfg);	/* cfg leaks, by design */
 	}
 	bufferevent_enable(c->bev, EV_READ | EV_WRITE);
@@ -525,8 +520,13 @@ stop_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	(void)fd; (void)ev; (void)arg;
 	stopping = 1;
-	if (cur_op == OP_CONNECT && t_end == 0)
-		t_end = now_ns();
+}
+
+static void
+bg_deadline_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd; (void)ev; (void)arg;
+	event_base_loopbreak(base);
 }
 
 static void
@@ -568,6 +568,7 @@ static int
 run_op(enum op op)
 {
 	double el, rps, aps, mbs;
+	struct timeval tv;
 	int i;
 
 	cur_op = op;
@@ -590,7 +591,9 @@ run_op(enum op op)
 	} else
 		for (i = 0; i < conns; i++)
 			start_conn(R_WORK, op, i);
-	evtimer_add(ev_deadline, &(struct timeval){ (long)seconds + 60, 0 });
+	tv.tv_sec = (long)seconds + 60;
+	tv.tv_usec = 0;
+	event_add(ev_deadline, &tv);
 	event_base_dispatch(base);
 	evtimer_del(ev_stop);
 	evtimer_del(ev_deadline);
@@ -610,9 +613,10 @@ run_op(enum op op)
 	if (machine)
 		printf("RESULT op=%s conns=%d depth=%d ops=%zu errors=%llu seconds=%.3f"
 		    " rps=%.1f aps=%.1f mbps=%.2f p50=%.3f p99=%.3f max=%.3f"
-		    " idle=%d slow=%d\n", op_name[op], conns, depth, st.n,
+		    " idle=%d slow=%d bpo=%.0f\n", op_name[op], conns, depth, st.n,
 		    (unsigned long long)st.errors, el, rps, aps, mbs, pct(0.5), pct(0.99),
-		    st.n ? st.lat[st.n - 1] / 1e6 : 0, nidle, nslow);
+		    st.n ? st.lat[st.n - 1] / 1e6 : 0, nidle, nslow,
+		    st.n ? (double)st.bytes / st.n : 0);
 	else
 		printf("%-8s %5d %5d %8zu %6llu %7.2f %10.1f %10.1f %8.2f %8.3f %8.3f %8.3f\n",
 		    op_name[op], conns, depth, st.n, (unsigned long long)st.errors, el,
@@ -684,12 +688,61 @@ setup(int want_ids)
 	return 0;
 }
 
+/* -L BYTES: the physical ceiling, BYTES pushed through a loopback TCP connection. */
+static int
+loopback(long long total)
+{
+	struct sockaddr_in a;
+	socklen_t al = sizeof(a);
+	int ls, fd, one = 1;
+	long long got = 0;
+	ssize_t n;
+	pid_t pid;
+	static char buf[65536];
+	uint64_t t0;
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((ls = socket(AF_INET, SOCK_STREAM, 0)) == -1 ||
+	    bind(ls, (struct sockaddr *)&a, sizeof(a)) == -1 || listen(ls, 1) == -1 ||
+	    getsockname(ls, (struct sockaddr *)&a, &al) == -1)
+		die("loopback listen");
+	t0 = now_ns();
+	if ((pid = fork()) == 0) {
+		long long left = total;
+
+		close(ls);
+		fd = socket(AF_INET, SOCK_STREAM, 0);
+		if (connect(fd, (struct sockaddr *)&a, sizeof(a)) == -1)
+			_exit(1);
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		memset(buf, 'x', sizeof(buf));
+		while (left > 0) {
+			n = write(fd, buf, left < (long long)sizeof(buf) ? (size_t)left : sizeof(buf));
+			if (n <= 0)
+				_exit(1);
+			left -= n;
+		}
+		_exit(0);
+	}
+	if ((fd = accept(ls, NULL, NULL)) == -1)
+		die("loopback accept");
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		got += n;
+	close(fd);
+	close(ls);
+	printf("%sloopback bytes=%lld seconds=%.6f mbps=%.1f\n", machine ? "RESULT " : "# ",
+	    got, (now_ns() - t0) / 1e9, got / ((now_ns() - t0) / 1e9) / 1e6);
+	return got == total ? 0 : 1;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: nntp-load -p PORT -g GROUP [-c CONNS] [-d DEPTH]"
 	    " [-t SECONDS] [-n MAXOPS]\n\t[-o connect,over,hdr,article,artmid,head,stat]"
-	    " [-I IDLE] [-S SLOW] [-R BYTES/S] [-m]\n");
+	    " [-I IDLE] [-S SLOW] [-R BYTES/S] [-m]\n       nntp-load -L BYTES [-m]\n");
 	exit(2);
 }
 
@@ -700,8 +753,9 @@ main(int argc, char **argv)
 	char *list, *tok, *save;
 	int ch, port = 0, fail = 0, sel[OP_N] = { 0 }, want_ids = 0, i;
 	struct rlimit rl;
+	long long lbytes = 0;
 
-	while ((ch = getopt(argc, argv, "c:d:g:h:I:mn:o:p:R:S:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:g:h:I:L:mn:o:p:R:S:t:")) != -1) {
 		switch (ch) {
 		case 'c': conns = atoi(optarg); break;
 		case 'd': depth = atoi(optarg); break;
@@ -711,6 +765,7 @@ main(int argc, char **argv)
 				die("only 127.0.0.1 is allowed");
 			break;
 		case 'I': nidle = atoi(optarg); break;
+		case 'L': lbytes = atoll(optarg); break;
 		case 'm': machine = 1; break;
 		case 'n': maxops = atol(optarg); break;
 		case 'o': ops = optarg; break;
@@ -721,6 +776,8 @@ main(int argc, char **argv)
 		default: usage();
 		}
 	}
+	if (lbytes > 0)
+		return loopback(lbytes);
 	if (port <= 0 || port > 65535 || group == NULL || conns < 1 || depth < 1 ||
 	    depth > MAXDEPTH || seconds <= 0 || seconds > 3600 || maxops < 1 ||
 	    nidle < 0 || nslow < 0 || slow_rate < 10)
@@ -755,12 +812,14 @@ main(int argc, char **argv)
 
 	nbg = nidle + nslow;
 	if (nbg > 0) {
-		struct event *dl = evtimer_new(base, deadline_cb, NULL);
+		struct event *dl = evtimer_new(base, bg_deadline_cb, NULL);
 
 		bg = calloc(nbg, sizeof(*bg));
 		for (bg_launched = 0; bg_launched < nbg && bg_launched < 64; bg_launched++)
 			start_conn(bg_launched < nidle ? R_IDLE : R_SLOW, OP_OVER, bg_launched);
-		evtimer_add(dl, &(struct timeval){ 60, 0 });
+		struct timeval tv = { 60, 0 };
+
+		event_add(dl, &tv);
 		event_base_dispatch(base);
 		evtimer_del(dl);
 		if (bg_ready < nbg)

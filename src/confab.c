@@ -17,6 +17,7 @@
 #include "import.h"
 #include "ingest.h"
 #include "log.h"
+#include "mail.h"
 #include "poll.h"
 #include "secret.h"
 #include "store.h"
@@ -33,6 +34,10 @@ usage(FILE *f)
 	    "  import --source NAME FILE...   import WXR, Atom, RSS, WordPress JSON or Disqus\n"
 	    "  poll --source NAME [--full]    fetch a live source once, now (--full: every\n"
 	    "                                 post and comment, not only recent ones)\n"
+	    "  subscribe GROUP ADDRESS [--thread MSGID] [--digest] [--no-confirm]\n"
+	    "  unsubscribe GROUP ADDRESS      end a subscription\n"
+	    "  subscribers GROUP              list a group's subscribers\n"
+	    "  deliver --recipient ADDRESS    take one mail on stdin (for MTAs that pipe)\n"
 	    "  user add NAME                  add or change a local account (password on stdin)\n"
 	    "  user del NAME                  remove a local account\n"
 	    "  user list                      list local accounts\n"
@@ -159,10 +164,12 @@ cmd_import(int argc, char **argv)
 	static const struct option	 opts[] = {
 		{ "source", required_argument, NULL, 's' },
 		{ "parse-only", no_argument, NULL, 'P' },
+		{ "mail", no_argument, NULL, 'M' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const struct conf_source	*src;
 	const struct import_stats	*stt;
+	int				 mail = 0;
 	struct store			*st;
 	struct importer			*im;
 	struct ingest_result		 res;
@@ -180,13 +187,15 @@ cmd_import(int argc, char **argv)
 			source = optarg;
 		else if (ch == 'P')
 			parse_only = 1;
+		else if (ch == 'M')
+			mail = 1;
 		else {
 			usage(stderr);
 			return 2;
 		}
 	}
 	if (source == NULL || optind >= argc) {
-		fprintf(stderr, "usage: confab import --source NAME FILE...\n");
+		fprintf(stderr, "usage: confab import --source NAME [--mail] FILE...\n");
 		return 2;
 	}
 	load_conf();
@@ -231,7 +240,9 @@ cmd_import(int argc, char **argv)
 	}
 	if (full && importer_vanish(im) == -1)
 		goto fail;
-	if (importer_publish(im) == -1 || store_commit(st) == -1)
+	/* A bulk import is history: not mailed to subscribers unless asked (--mail). */
+	if (importer_publish(im) == -1 || (!mail && mail_skip_existing(st) == -1) ||
+	    store_commit(st) == -1)
 		goto fail;
 	stt = importer_stats(im);
 	getrusage(RUSAGE_SELF, &ru);
@@ -332,6 +343,185 @@ cmd_poll(int argc, char **argv)
 	store_close(st);
 	explicit_bzero(key, sizeof(key));
 	return rc == 0 ? 0 : 1;
+}
+
+static struct mail_ctx *
+mail_ctx_open(struct mail_ctx *m, unsigned char *key)
+{
+	char	err[512];
+
+	load_conf();
+	if (secret_load(conf->secret_file, key, err, sizeof(err)) == -1) {
+		fprintf(stderr, "confab: %s\n", err);
+		exit(1);
+	}
+	m->store = open_store();
+	m->conf = conf;
+	m->key = key;
+	return m;
+}
+
+static int
+cmd_subscribe(int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "thread", required_argument, NULL, 't' },
+		{ "digest", no_argument, NULL, 'd' },
+		{ "no-confirm", no_argument, NULL, 'n' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct mail_ctx		 m;
+	unsigned char		 key[SECRET_LEN];
+	const char		*thread = NULL, *why = NULL;
+	int			 ch, digest = 0, confirm = 1, rc;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "t:dn", opts, NULL)) != -1) {
+		if (ch == 't')
+			thread = optarg;
+		else if (ch == 'd')
+			digest = 1;
+		else if (ch == 'n')
+			confirm = 0;
+		else
+			return 2;
+	}
+	if (argc - optind != 2) {
+		fprintf(stderr, "usage: confab subscribe GROUP ADDRESS [--thread MSGID] "
+		    "[--digest] [--no-confirm]\n");
+		return 2;
+	}
+	mail_ctx_open(&m, key);
+	rc = mail_subscribe(&m, argv[optind], argv[optind + 1], thread, digest, confirm, &why);
+	if (rc == -1)
+		fprintf(stderr, "confab: %s\n", why);
+	else
+		printf("%s %s to %s%s\n", argv[optind + 1], confirm ? "asked to confirm" :
+		    "subscribed", argv[optind], thread ? " (one thread)" : "");
+	store_close(m.store);
+	explicit_bzero(key, sizeof(key));
+	return rc == 0 ? 0 : 1;
+}
+
+static int
+cmd_unsubscribe(int argc, char **argv)
+{
+	struct mail_ctx		m;
+	unsigned char		key[SECRET_LEN];
+	int			rc;
+
+	if (argc < 3 || argc > 4) {
+		fprintf(stderr, "usage: confab unsubscribe GROUP ADDRESS [THREAD]\n");
+		return 2;
+	}
+	mail_ctx_open(&m, key);
+	rc = mail_unsubscribe(&m, argv[1], argv[2], argc > 3 ? argv[3] : NULL);
+	if (rc == -1)
+		fprintf(stderr, "confab: %s is not subscribed to %s\n", argv[2], argv[1]);
+	store_close(m.store);
+	return rc == 0 ? 0 : 1;
+}
+
+static int
+print_sub(const struct store_sub *b, void *arg)
+{
+	static const char *states[] = { "pending", "active", "suspended" };
+
+	printf("%s\t%s\t%s\t%s%s\n", b->address, states[b->state % 3],
+	    b->mode == SUB_DIGEST ? "digest" : "each", *b->thread ? "thread " : "group",
+	    b->thread);
+	return 0;
+}
+
+static int
+cmd_subscribers(int argc, char **argv)
+{
+	struct store	*st;
+	int		 rc;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: confab subscribers GROUP\n");
+		return 2;
+	}
+	load_conf();
+	st = open_store();
+	rc = store_sub_each(st, argv[1], print_sub, NULL);
+	store_close(st);
+	return rc == 0 ? 0 : 1;
+}
+
+/* confab deliver: for MTAs that pipe (sysexits: 0 ok, 65 data, 67 no user, 75 later). */
+static int
+cmd_deliver(int argc, char **argv)
+{
+	static const struct option	 opts[] = {
+		{ "recipient", required_argument, NULL, 'r' },
+		{ "sender", required_argument, NULL, 'f' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct mail_ctx		 m;
+	struct lmtp_reply	 r;
+	unsigned char		 key[SECRET_LEN];
+	const char		*rcpt = NULL, *from = "";
+	struct buf		 msg, crlf;
+	char			 chunk[65536];
+	size_t			 n, i, limit;
+	int			 ch;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "r:f:", opts, NULL)) != -1) {
+		if (ch == 'r')
+			rcpt = optarg;
+		else if (ch == 'f')
+			from = optarg;
+		else
+			return 64;
+	}
+	if (rcpt == NULL || optind != argc) {
+		fprintf(stderr, "usage: confab deliver --recipient ADDRESS [--sender ADDRESS] "
+		    "< message\n");
+		return 64;
+	}
+	mail_ctx_open(&m, key);
+	limit = conf->max_article_size * 4;
+	memset(&r, 0, sizeof(r));
+	mail_check_rcpt(&m, rcpt, &r);
+	if (r.code != 250) {
+		fprintf(stderr, "confab: %d %s %s\n", r.code, r.enh, r.text);
+		store_close(m.store);
+		return r.code >= 500 ? 67 : 75;
+	}
+	buf_init(&msg);
+	while ((n = fread(chunk, 1, sizeof(chunk), stdin)) > 0) {
+		if (msg.len + n > limit) {
+			fprintf(stderr, "confab: message larger than %zu octets\n", limit);
+			buf_free(&msg);
+			store_close(m.store);
+			return 65;
+		}
+		buf_add(&msg, chunk, n);
+	}
+	/* Pipes deliver LF line ends: the message is handled with CRLF. */
+	buf_init(&crlf);
+	for (i = 0; i < msg.len; i++) {
+		if (msg.data[i] == '\n' && (i == 0 || msg.data[i - 1] != '\r'))
+			buf_addc(&crlf, '\r');
+		buf_addc(&crlf, msg.data[i]);
+	}
+	buf_free(&msg);
+	memset(&r, 0, sizeof(r));
+	mail_receive(&m, from, rcpt, crlf.data ? crlf.data : "", crlf.len, &r);
+	buf_free(&crlf);
+	store_close(m.store);
+	explicit_bzero(key, sizeof(key));
+	if (r.code == 250) {
+		printf("%s\n", r.text);
+		return 0;
+	}
+	fprintf(stderr, "confab: %d %s %s\n", r.code, r.enh, r.text);
+	if (r.code < 500)
+		return 75;
+	return !strcmp(r.enh, "5.1.1") ? 67 : 65;
 }
 
 static int
@@ -445,6 +635,14 @@ main(int argc, char *argv[])
 		rc = cmd_check(argc, argv);
 	else if (!strcmp(argv[0], "import"))
 		rc = cmd_import(argc, argv);
+	else if (!strcmp(argv[0], "subscribe"))
+		rc = cmd_subscribe(argc, argv);
+	else if (!strcmp(argv[0], "unsubscribe"))
+		rc = cmd_unsubscribe(argc, argv);
+	else if (!strcmp(argv[0], "subscribers"))
+		rc = cmd_subscribers(argc, argv);
+	else if (!strcmp(argv[0], "deliver"))
+		rc = cmd_deliver(argc, argv);
 	else if (!strcmp(argv[0], "poll"))
 		rc = cmd_poll(argc, argv);
 	else if (!strcmp(argv[0], "user"))

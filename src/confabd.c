@@ -2,6 +2,8 @@
 #include <sys/types.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <errno.h>
@@ -17,7 +19,9 @@
 
 #include "conf.h"
 #include "fetch.h"
+#include "lmtp.h"
 #include "log.h"
+#include "mail.h"
 #include "nntp.h"
 #include "outbox.h"
 #include "poll.h"
@@ -26,17 +30,23 @@
 #include "store.h"
 #include "tls.h"
 
+enum { L_NNTP, L_NNTPS, L_LMTP };
+
 struct listener {
 	struct listener		*next;
 	struct evconnlistener	*ev;
 	char			*addr;		/* as configured, or "fd:N" when inherited */
-	int			 tls;
+	int			 tls;		/* L_NNTP, L_NNTPS or L_LMTP */
 	int			 inherited;
 };
 
 static struct server	 srv;
 static struct fetcher	*fetcher;
 static struct poller	*poller;
+static struct mailer	*mailer;
+static struct lmtp_server *lmtp;
+static struct lmtp_handler lmtp_h;
+static struct mail_ctx	 mailctx;
 static struct listener	*listeners;
 static struct event	*wdog;
 
@@ -58,7 +68,43 @@ accept_cb(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *sa, in
 {
 	struct listener	*l = arg;
 
-	nntp_accept(&srv, fd, sa, (socklen_t)salen, l->tls);
+	if (l->tls == L_LMTP)
+		lmtp_accept(lmtp, fd, sa, (socklen_t)salen);
+	else
+		nntp_accept(&srv, fd, sa, (socklen_t)salen, l->tls == L_NNTPS);
+}
+
+static void
+lmtp_rcpt(const char *rcpt, const char *mail_from, struct lmtp_reply *r, void *arg)
+{
+	mail_check_rcpt(&mailctx, rcpt, r);
+}
+
+static void
+lmtp_data(const char *mail_from, const char **rcpts, int n, const char *msg, size_t len,
+    struct lmtp_reply *replies, void *arg)
+{
+	int	i;
+
+	for (i = 0; i < n; i++)
+		mail_receive(&mailctx, mail_from, rcpts[i], msg, len, &replies[i]);
+	mailer_kick(mailer);
+}
+
+static void
+mail_setup(const struct conf *c)
+{
+	mailctx.store = srv.store;
+	mailctx.conf = c;
+	mailctx.key = srv.key;
+	lmtp_h.rcpt = lmtp_rcpt;
+	lmtp_h.data = lmtp_data;
+	lmtp_h.max_size = c->max_article_size * 4;	/* mail carries quotes and MIME */
+	lmtp_h.hostname = c->hostname;
+	if (lmtp != NULL)
+		lmtp_set_handler(lmtp, &lmtp_h);
+	if (mailer != NULL)
+		mailer_set_conf(mailer, c);
 }
 
 static void
@@ -91,30 +137,48 @@ parse_addr(const char *s, struct sockaddr_storage *ss, int *len)
 }
 
 static struct listener *
-listener_open(const char *addr, int tls)
+listener_open(const char *addr, int kind)
 {
 	struct sockaddr_storage	 ss;
+	struct sockaddr_un	 sun;
 	struct listener		*l;
 	int			 len;
 
-	if (parse_addr(addr, &ss, &len) == -1) {
+	memset(&ss, 0, sizeof(ss));
+	if (!strncmp(addr, "unix:", 5)) {
+		/* LMTP over a unix socket, e.g. for Postfix's lmtp:unix: transport. */
+		memset(&sun, 0, sizeof(sun));
+		sun.sun_family = AF_UNIX;
+		if (strlen(addr + 5) >= sizeof(sun.sun_path)) {
+			log_err("listen %s: path too long", addr);
+			return NULL;
+		}
+		strcpy(sun.sun_path, addr + 5);
+		unlink(sun.sun_path);
+		memcpy(&ss, &sun, sizeof(sun));
+		len = sizeof(sun);
+	} else if (parse_addr(addr, &ss, &len) == -1) {
 		log_err("listen %s: bad address", addr);
 		return NULL;
 	}
 	l = xcalloc(1, sizeof(*l));
-	l->tls = tls;
+	l->tls = kind;
 	l->addr = xstrdup(addr);
 	l->ev = evconnlistener_new_bind(srv.base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE |
-	    LEV_OPT_REUSEABLE | LEV_OPT_CLOSE_ON_EXEC | (ss.ss_family == AF_INET6 ?
-	    LEV_OPT_BIND_IPV6ONLY : 0), 511, (struct sockaddr *)&ss, len);
+	    LEV_OPT_CLOSE_ON_EXEC | (ss.ss_family == AF_UNIX ? 0 : LEV_OPT_REUSEABLE) |
+	    (ss.ss_family == AF_INET6 ? LEV_OPT_BIND_IPV6ONLY : 0), 511,
+	    (struct sockaddr *)&ss, len);
 	if (l->ev == NULL) {
 		log_err("listen %s: %s", addr, strerror(errno));
 		free(l->addr);
 		free(l);
 		return NULL;
 	}
+	if (ss.ss_family == AF_UNIX)
+		chmod(addr + 5, 0660);
 	evconnlistener_set_error_cb(l->ev, accept_error_cb);
-	log_info("listening on %s%s", addr, tls ? " (TLS)" : "");
+	log_info("listening on %s%s", addr, kind == L_NNTPS ? " (TLS)" : kind == L_LMTP ?
+	    " (LMTP)" : "");
 	return l;
 }
 
@@ -127,16 +191,39 @@ listener_free(struct listener *l)
 }
 
 /* Open what the config asks for and is not open; close what it no longer has. */
+/* The addresses a config wants for a kind of listener. */
+static int
+wanted(const struct conf *c, int kind, char ***v)
+{
+	static char	*lmtp_one[1];
+
+	switch (kind) {
+	case L_NNTP:
+		*v = (char **)c->listen;
+		return c->nlisten;
+	case L_NNTPS:
+		*v = (char **)c->listen_tls;
+		return c->nlisten_tls;
+	default:
+		lmtp_one[0] = c->listen_lmtp;
+		*v = lmtp_one;
+		return c->listen_lmtp != NULL;
+	}
+}
+
+/* Open what the config asks for and is not open; close what it no longer has. */
 static int
 listeners_sync(const struct conf *c)
 {
 	struct listener	**lp, *l;
-	int		  i, t, found, ok = 0;
+	char		**v;
+	int		  i, t, n, found, ok = 0;
 
 	for (lp = &listeners; (l = *lp) != NULL;) {
 		found = l->inherited;
-		for (i = 0; !found && i < (l->tls ? c->nlisten_tls : c->nlisten); i++)
-			found = !strcmp(l->addr, l->tls ? c->listen_tls[i] : c->listen[i]);
+		n = wanted(c, l->tls, &v);
+		for (i = 0; !found && i < n; i++)
+			found = !strcmp(l->addr, v[i]);
 		if (!found) {
 			log_info("no longer listening on %s", l->addr);
 			*lp = l->next;
@@ -144,13 +231,12 @@ listeners_sync(const struct conf *c)
 		} else
 			lp = &l->next;
 	}
-	for (t = 0; t < 2; t++) {
-		int	  n = t ? c->nlisten_tls : c->nlisten;
-		char	**v = t ? (char **)c->listen_tls : (char **)c->listen;
-
+	for (t = L_NNTP; t <= L_LMTP; t++) {
+		n = wanted(c, t, &v);
 		for (i = 0; i < n; i++) {
 			for (found = 0, l = listeners; l && !found; l = l->next)
-				found = !l->inherited && l->tls == t && !strcmp(l->addr, v[i]);
+				found = (l->tls == t && !strcmp(l->addr, v[i])) ||
+				    (l->inherited && l->tls == t);
 			if (found)
 				continue;
 			if ((l = listener_open(v[i], t)) == NULL) {
@@ -173,13 +259,10 @@ inherit_listeners(void)
 
 	n = sysd_listen(fds, SYSD_MAX_FDS);
 	for (i = 0; i < n; i++) {
-		if (!strcmp(fds[i].name, "lmtp")) {
-			log_warn("fd %d (lmtp): LMTP is not available yet; ignored", fds[i].fd);
-			continue;
-		}
 		evutil_make_socket_nonblocking(fds[i].fd);
 		l = xcalloc(1, sizeof(*l));
-		l->tls = !strcmp(fds[i].name, "nntps");
+		l->tls = !strcmp(fds[i].name, "nntps") ? L_NNTPS : !strcmp(fds[i].name, "lmtp") ?
+		    L_LMTP : L_NNTP;
 		l->inherited = 1;
 		xasprintf(&l->addr, "fd:%d(%s)", fds[i].fd, fds[i].name);
 		l->ev = evconnlistener_new(srv.base, accept_cb, l, LEV_OPT_CLOSE_ON_FREE |
@@ -189,7 +272,7 @@ inherit_listeners(void)
 		evconnlistener_set_error_cb(l->ev, accept_error_cb);
 		l->next = listeners;
 		listeners = l;
-		log_info("listening on inherited %s%s", l->addr, l->tls ? " (TLS)" : "");
+		log_info("listening on inherited %s", l->addr);
 	}
 	return n;
 }
@@ -257,6 +340,7 @@ reload(void)
 		log_err("reload: could not update groups");
 	poller_set_conf(poller, c, 1);
 	outbox_set_conf(srv.outbox, c, poller);
+	mail_setup(c);
 	log_info("reloaded");
 done:
 	sysd_notify("READY=1");
@@ -431,6 +515,9 @@ main(int argc, char *argv[])
 	srv.fetch = fetcher;
 	poller_set_conf(poller, srv.conf, 1);
 	outbox_set_conf(srv.outbox, srv.conf, poller);
+	lmtp = lmtp_new(srv.base, &lmtp_h);
+	mailer = mailer_new(srv.base, srv.store, srv.key);
+	mail_setup(srv.conf);
 	log_info("confabd %s ready (%s)", PACKAGE_VERSION, srv.conf->hostname);
 	sysd_notify("READY=1");
 	status();
@@ -441,6 +528,8 @@ main(int argc, char *argv[])
 	nntp_close_all(&srv);
 	outbox_free(srv.outbox);
 	poller_free(poller);
+	lmtp_free(lmtp);
+	mailer_free(mailer);
 	fetcher_free(fetcher);
 	while ((l = listeners) != NULL) {
 		listeners = l->next;

@@ -100,7 +100,8 @@ struct mailaddr {
 /* Split addr ("local@domain", optionally in <>) if it belongs to domain (compared
  * case-insensitively). The token is only checked for shape here: pass it to
  * token_parse and check that the kind is out->tkind. A group name is lowercased and
- * must be made of [a-z0-9.+_-]. 0 on success, -1 if the address is not one of ours. */
+ * must be made of [a-z0-9.+_-]; "reply", "bounce", "confirm" and "unsubscribe" before a
+ * '+' are reserved for tokens. 0 on success, -1 if the address is not one of ours. */
 int	 mailaddr_parse(const char *addr, const char *domain, struct mailaddr *out);
 
 /* The address of a kind for a token (token kinds) or a group (group kinds), malloc'd,

@@ -1,0 +1,978 @@
+/* mail.c: mailing-list mode (DESIGN.md, "Mailing-list mode"). */
+#include <ctype.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <libetpan/libetpan.h>
+
+#include "html2text.h"
+#include "log.h"
+#include "mail.h"
+#include "post.h"
+#include "render.h"
+#include "rfc2047.h"
+#include "smtp.h"
+#include "token.h"
+#include "trim.h"
+
+enum mq_kind { MQ_ARTICLE = 0, MQ_PREPARED = 1 };
+enum mq_state { MQ_QUEUED = 0, MQ_SENDING = 1 };
+
+#define SEND_PARALLEL	4	/* SMTP transactions at once */
+#define SCAN_EVERY	5	/* seconds between looks at new articles and the queue */
+#define RETRY_FIRST	60
+#define RETRY_MAX	(12 * 3600)
+#define GIVE_UP_AFTER	20	/* attempts */
+
+static void
+keys_of(const struct mail_ctx *m, struct token_keys *k)
+{
+	token_keys_init(k, 0, m->key);
+}
+
+static char *
+make_token(const unsigned char *key, enum token_kind kind, long long sub, long long art,
+    long long group, int days)
+{
+	struct token	t;
+
+	memset(&t, 0, sizeof(t));
+	t.kind = kind;
+	t.subscriber = sub;
+	t.article = art;
+	t.group = group;
+	t.expires = time(NULL) + (time_t)days * 86400;
+	t.key_id = 0;
+	return token_make(&t, key);
+}
+
+static void
+reply(struct lmtp_reply *r, int code, const char *enh, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void
+reply(struct lmtp_reply *r, int code, const char *enh, const char *fmt, ...)
+{
+	va_list	ap;
+
+	r->code = code;
+	snprintf(r->enh, sizeof(r->enh), "%s", enh);
+	va_start(ap, fmt);
+	vsnprintf(r->text, sizeof(r->text), fmt, ap);
+	va_end(ap);
+	r->text[strcspn(r->text, "\r\n")] = '\0';
+}
+
+/* Header helpers. */
+
+/* Raw header value, unfolded; caller owns; NULL if absent. */
+static char *
+header(const char *msg, size_t len, const char *name)
+{
+	const char	*end, *p, *e;
+	size_t		 nl = strlen(name);
+	struct buf	 b;
+
+	if ((end = strstr(msg, "\r\n\r\n")) == NULL || (size_t)(end - msg) > len)
+		end = msg + len;
+	for (p = msg; p < end;) {
+		if ((size_t)(end - p) > nl && !strncasecmp(p, name, nl) && p[nl] == ':') {
+			buf_init(&b);
+			for (e = p + nl + 1; e < end; e++) {
+				if (*e == '\r')
+					continue;
+				if (*e == '\n') {
+					if (e + 1 < end && (e[1] == ' ' || e[1] == '\t'))
+						continue;
+					break;
+				}
+				buf_addc(&b, *e);
+			}
+			{
+				char	*v = buf_steal(&b), *q = v;
+
+				while (*q == ' ' || *q == '\t')
+					q++;
+				memmove(v, q, strlen(q) + 1);
+				return v;
+			}
+		}
+		if ((p = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			break;
+		p++;
+	}
+	return NULL;
+}
+
+/* The address and decoded display name of a From-like header; 0 or -1. */
+static int
+mailbox(const char *v, char **name, char **addr)
+{
+	struct mailimf_mailbox	*mb = NULL;
+	size_t			 idx = 0;
+	char			*out = NULL;
+
+	if (v == NULL || mailimf_mailbox_parse(v, strlen(v), &idx, &mb) != MAILIMF_NO_ERROR)
+		return -1;
+	*addr = xstrdup(mb->mb_addr_spec);
+	*name = NULL;
+	if (mb->mb_display_name != NULL) {
+		idx = 0;
+		if (mailmime_encoded_phrase_parse("utf-8", mb->mb_display_name,
+		    strlen(mb->mb_display_name), &idx, "utf-8", &out) == MAILIMF_NO_ERROR) {
+			*name = xstrdup(out);
+			free(out);
+		} else
+			*name = xstrdup(mb->mb_display_name);
+	}
+	if (*name == NULL)
+		*name = xstrdup("");
+	mailimf_mailbox_free(mb);
+	return 0;
+}
+
+/* Subscriptions. */
+
+int
+mail_subscribe(const struct mail_ctx *m, const char *group, const char *address,
+    const char *thread, int digest, int confirm, const char **why)
+{
+	struct store_group	 g;
+	struct store_sub	 sub;
+	char			*tok = NULL, *caddr = NULL, *laddr = NULL, *data = NULL;
+	struct buf		 b;
+	char			 date[64];
+	int			 rc = -1;
+
+	memset(&sub, 0, sizeof(sub));
+	if (m->conf->mail_domain == NULL) {
+		*why = "no [mail] domain configured";
+		return -1;
+	}
+	if (strchr(address, '@') == NULL || strpbrk(address, " <>\r\n\t,;") != NULL) {
+		*why = "not a mail address";
+		return -1;
+	}
+	if (store_group_get(m->store, group, &g) != 0) {
+		*why = "no such group";
+		return -1;
+	}
+	if (thread != NULL && store_msgid_exists(m->store, thread) != 0) {
+		store_group_clear(&g);
+		*why = "no such thread";
+		return -1;
+	}
+	if (store_begin(m->store) == -1) {
+		store_group_clear(&g);
+		*why = "store busy";
+		return -1;
+	}
+	if (store_sub_add(m->store, g.id, thread, address, digest ? SUB_DIGEST : SUB_EACH,
+	    confirm ? SUB_PENDING : SUB_ACTIVE, &sub) == -1) {
+		*why = "store error";
+		goto fail;
+	}
+	if (confirm && sub.state == SUB_PENDING) {
+		/* Nothing but this goes to an unconfirmed address. */
+		tok = make_token(m->key, TOK_CONFIRM, sub.id, 0, g.id, 7);
+		caddr = mailaddr_make(MAILADDR_CONFIRM, tok, m->conf->mail_domain);
+		laddr = mailaddr_make(MAILADDR_POST, g.name, m->conf->mail_domain);
+		render_date(time(NULL), date, sizeof(date));
+		buf_init(&b);
+		buf_printf(&b, "From: %s <%s>\r\nTo: <%s>\r\nReply-To: <%s>\r\n"
+		    "Subject: Confirm your subscription to %s\r\nDate: %s\r\n"
+		    "Message-ID: <confirm.%lld.%lld@%s>\r\nAuto-Submitted: auto-generated\r\n"
+		    "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+		    "Content-Transfer-Encoding: 8bit\r\n\r\n"
+		    "Someone (hopefully you) asked to receive %s%s by mail at\r\n%s.\r\n\r\n"
+		    "To confirm, reply to this message, or send any mail to\r\n%s\r\n\r\n"
+		    "If you did not ask for this, ignore this message: nothing more will\r\n"
+		    "be sent to you.\r\n", g.name, laddr, address, caddr, g.name, date,
+		    sub.id, (long long)time(NULL), m->conf->mail_domain, g.name,
+		    thread ? " (one thread)" : "", address, caddr);
+		data = buf_steal(&b);
+		if (store_mq_add(m->store, sub.id, -(long long)time(NULL), MQ_PREPARED, time(NULL),
+		    data, strlen(data)) == -1) {
+			*why = "store error";
+			goto fail;
+		}
+	}
+	if (store_commit(m->store) == -1) {
+		*why = "store error";
+		goto fail;
+	}
+	rc = 0;
+	goto done;
+fail:
+	store_rollback(m->store);
+done:
+	store_sub_clear(&sub);
+	store_group_clear(&g);
+	free(tok);
+	free(caddr);
+	free(laddr);
+	free(data);
+	return rc;
+}
+
+int
+mail_unsubscribe(const struct mail_ctx *m, const char *group, const char *address,
+    const char *thread)
+{
+	struct store_group	g;
+	struct store_sub	sub;
+	int			rc;
+
+	if (store_group_get(m->store, group, &g) != 0)
+		return -1;
+	rc = store_sub_find(m->store, g.id, thread, address, &sub);
+	store_group_clear(&g);
+	if (rc != 0)
+		return -1;
+	rc = store_sub_del(m->store, sub.id);
+	store_sub_clear(&sub);
+	return rc;
+}
+
+int
+mail_skip_existing(struct store *st)
+{
+	char	v[32];
+
+	snprintf(v, sizeof(v), "%lld", store_max_article(st));
+	return store_meta_put(st, "mail.cursor", v);
+}
+
+/* Inbound. */
+
+static int
+token_check(const struct mail_ctx *m, const struct mailaddr *a, struct token *t,
+    struct lmtp_reply *r)
+{
+	struct token_keys	keys;
+	int			rc;
+
+	keys_of(m, &keys);
+	rc = token_parse(a->token, &keys, time(NULL), t);
+	explicit_bzero(&keys, sizeof(keys));
+	if (rc == -1 || t->kind != a->tkind) {
+		reply(r, 550, "5.1.1", "no such address");
+		return -1;
+	}
+	if (rc == -2) {
+		reply(r, 550, "5.7.1", "this address has expired; reply to a newer message");
+		return -1;
+	}
+	return 0;
+}
+
+void
+mail_check_rcpt(const struct mail_ctx *m, const char *rcpt, struct lmtp_reply *r)
+{
+	struct mailaddr		a;
+	struct token		t;
+	struct store_sub	sub;
+	struct store_group	g;
+
+	if (m->conf->mail_domain == NULL || mailaddr_parse(rcpt, m->conf->mail_domain, &a)
+	    == -1) {
+		reply(r, 550, "5.1.1", "no such address");
+		return;
+	}
+	switch (a.kind) {
+	case MAILADDR_POST:
+		if (store_group_get(m->store, a.group, &g) != 0) {
+			reply(r, 550, "5.1.1", "no such list");
+			return;
+		}
+		store_group_clear(&g);
+		reply(r, 550, "5.7.1", "a new thread is a new blog article; reply to a "
+		    "message of the list to comment");
+		return;
+	case MAILADDR_SUBSCRIBE:
+	case MAILADDR_UNSUBSCRIBE:
+		if (store_group_get(m->store, a.group, &g) != 0) {
+			reply(r, 550, "5.1.1", "no such list");
+			return;
+		}
+		store_group_clear(&g);
+		break;
+	default:
+		if (token_check(m, &a, &t, r) == -1)
+			return;
+		if (a.kind == MAILADDR_BOUNCE)
+			break;	/* bounces for gone subscribers are simply dropped */
+		if (store_sub_get(m->store, t.subscriber, &sub) != 0) {
+			reply(r, 550, "5.1.1", "no such subscription");
+			return;
+		}
+		if (a.kind == MAILADDR_REPLY && sub.state != SUB_ACTIVE) {
+			store_sub_clear(&sub);
+			reply(r, 550, "5.7.1", "your subscription is not active");
+			return;
+		}
+		store_sub_clear(&sub);
+	}
+	reply(r, 250, "2.1.5", "ok");
+}
+
+/* The text of a mail: its text/plain part, or its HTML as text; UTF-8, LF, not
+ * flowed. Caller owns; NULL with why. */
+static void
+unflow(struct buf *out, const char *text, int delsp)
+{
+	const char	*p = text, *nl;
+	int		 soft = 0, depth, pdepth = -1;
+
+	while (*p) {
+		size_t		n;
+		const char	*l;
+
+		nl = strchr(p, '\n');
+		n = nl ? (size_t)(nl - p) : strlen(p);
+		l = p;
+		for (depth = 0; (size_t)depth < n && l[depth] == '>'; depth++)
+			;
+		if (soft && depth == pdepth) {
+			/* Continuation of a flowed paragraph: drop its quote marks. */
+			l += depth;
+			n -= (size_t)depth;
+			if (n > 0 && l[0] == ' ' && depth > 0)
+				l++, n--;
+		} else if (soft)
+			buf_addc(out, '\n');
+		if (depth == 0 && n > 0 && l[0] == ' ' && !soft)
+			l++, n--;	/* space-stuffing */
+		soft = n > 0 && l[n - 1] == ' ' && !(n == 3 && !strncmp(l, "-- ", 3));
+		if (soft && delsp)
+			n--;
+		buf_add(out, l, n);
+		if (!soft)
+			buf_addc(out, '\n');
+		pdepth = depth;
+		if (nl == NULL)
+			break;
+		p = nl + 1;
+	}
+}
+
+struct textpart {
+	char	*text;		/* decoded */
+	int	 html, flowed, delsp;
+};
+
+static void
+find_text(struct mailmime *mm, const char *msg, struct textpart *tp)
+{
+	struct mailmime_content	*ct;
+	clistiter		*cur;
+
+	if (mm == NULL || tp->text != NULL)
+		return;
+	if (mm->mm_type == MAILMIME_MULTIPLE) {
+		for (cur = clist_begin(mm->mm_data.mm_multipart.mm_mp_list); cur != NULL;
+		    cur = clist_next(cur))
+			find_text(clist_content(cur), msg, tp);
+		return;
+	}
+	if (mm->mm_type == MAILMIME_MESSAGE) {
+		find_text(mm->mm_data.mm_message.mm_msg_mime, msg, tp);
+		return;
+	}
+	ct = mm->mm_content_type;
+	if (ct != NULL && (ct->ct_type->tp_type != MAILMIME_TYPE_DISCRETE_TYPE ||
+	    ct->ct_type->tp_data.tp_discrete_type->dt_type != MAILMIME_DISCRETE_TYPE_TEXT))
+		return;
+	{
+		const char	*sub = ct ? ct->ct_subtype : "plain";
+		const char	*cs = ct ? mailmime_content_param_get(ct, "charset") : NULL;
+		const char	*fmt = ct ? mailmime_content_param_get(ct, "format") : NULL;
+		const char	*dsp = ct ? mailmime_content_param_get(ct, "delsp") : NULL;
+		int		 enc = MAILMIME_MECHANISM_8BIT, html;
+		struct mailmime_single_fields sf;
+		char		*dec = NULL, *conv = NULL;
+		size_t		 declen = 0, convlen = 0, idx = 0;
+
+		html = strcasecmp(sub, "html") == 0;
+		if (!html && strcasecmp(sub, "plain") != 0)
+			return;
+		if (html && tp->text != NULL)
+			return;
+		mailmime_single_fields_init(&sf, mm->mm_mime_fields, ct);
+		if (sf.fld_encoding != NULL)
+			enc = sf.fld_encoding->enc_type;
+		if (mailmime_part_parse(mm->mm_body->dt_data.dt_text.dt_data,
+		    mm->mm_body->dt_data.dt_text.dt_length, &idx, enc, &dec, &declen) !=
+		    MAILIMF_NO_ERROR)
+			return;
+		if (cs != NULL && strcasecmp(cs, "utf-8") && strcasecmp(cs, "us-ascii")) {
+			if (charconv_buffer("utf-8", !strcasecmp(cs, "iso-8859-1") ?
+			    "windows-1252" : cs, dec, declen, &conv, &convlen) ==
+			    MAIL_CHARCONV_NO_ERROR) {
+				mailmime_decoded_part_free(dec);
+				dec = NULL;
+			}
+		}
+		{
+			const char	*p = conv ? conv : dec;
+			size_t		 n = conv ? convlen : declen, i;
+			struct buf	 b;
+
+			buf_init(&b);
+			for (i = 0; i < n; i++)
+				if (p[i] != '\r' && p[i] != '\0')
+					buf_addc(&b, p[i]);
+			if (tp->text == NULL || (!html && tp->html)) {
+				free(tp->text);
+				tp->text = buf_steal(&b);
+				tp->html = html;
+				tp->flowed = fmt && !strcasecmp(fmt, "flowed");
+				tp->delsp = dsp && !strcasecmp(dsp, "yes");
+			} else
+				buf_free(&b);
+		}
+		if (dec)
+			mailmime_decoded_part_free(dec);
+		if (conv)
+			charconv_buffer_free(conv);
+	}
+}
+
+static char *
+mail_text(const char *msg, size_t len, const char **why)
+{
+	struct mailmime	*mm = NULL;
+	struct textpart	 tp;
+	struct buf	 b;
+	size_t		 idx = 0;
+	char		*t;
+
+	memset(&tp, 0, sizeof(tp));
+	if (mailmime_parse(msg, len, &idx, &mm) != MAILIMF_NO_ERROR) {
+		*why = "cannot parse the message";
+		return NULL;
+	}
+	find_text(mm, msg, &tp);
+	mailmime_free(mm);
+	if (tp.text == NULL) {
+		*why = "no text in the message";
+		return NULL;
+	}
+	if (tp.html) {
+		t = html2text(tp.text, strlen(tp.text), 72);
+		free(tp.text);
+		tp.text = t;
+		tp.flowed = 1;
+		tp.delsp = 0;
+	}
+	buf_init(&b);
+	if (tp.flowed)
+		unflow(&b, tp.text, tp.delsp);
+	else
+		buf_adds(&b, tp.text);
+	free(tp.text);
+	return buf_steal(&b);
+}
+
+static void
+receive_reply(const struct mail_ctx *m, const struct token *t, const char *msg, size_t len,
+    struct lmtp_reply *r)
+{
+	struct store_sub		 sub;
+	struct store_article		 a;
+	const struct conf_source	*src;
+	struct comment_req		 cr;
+	const char			*why = NULL;
+	char				*from = NULL, *name = NULL, *addr = NULL, *text = NULL;
+	char				*own = NULL, *mid = NULL, msgid[256];
+	long long			 sid, pid, cid, obid = 0;
+	int				 have_sub = 0, have_art = 0;
+
+	if (store_sub_get(m->store, t->subscriber, &sub) != 0) {
+		reply(r, 550, "5.1.1", "no such subscription");
+		return;
+	}
+	have_sub = 1;
+	from = header(msg, len, "From");
+	if (mailbox(from, &name, &addr) == -1) {
+		reply(r, 550, "5.6.0", "no usable From: header");
+		goto done;
+	}
+	if (strcasecmp(addr, sub.address) != 0) {
+		reply(r, 550, "5.7.1", "this reply address belongs to another subscriber");
+		goto done;
+	}
+	if (store_article_by_id(m->store, t->article, &a) != 0 || !a.live) {
+		if (a.msgid)
+			store_article_clear(&a);
+		reply(r, 550, "5.7.1", "the message you answered is no longer there");
+		goto done;
+	}
+	have_art = 1;
+	if (store_article_item(m->store, a.msgid, &sid, &pid, &cid) != 0 ||
+	    (src = conf_source_by_group(m->conf, sub.group)) == NULL) {
+		reply(r, 550, "5.7.1", "this thread no longer takes comments");
+		goto done;
+	}
+	if (src->type == SRC_ATOM || src->type == SRC_RSS) {
+		reply(r, 550, "5.7.1", "this blog's comments cannot be answered by mail");
+		goto done;
+	}
+	if ((text = mail_text(msg, len, &why)) == NULL) {
+		reply(r, 550, "5.6.0", "%s", why);
+		goto done;
+	}
+	own = trim_reply(text);
+	if (*own == '\0') {
+		reply(r, 550, "5.6.0", "the reply has no text of its own (only quotes)");
+		goto done;
+	}
+	mid = header(msg, len, "Message-ID");
+	if (mid != NULL && store_msgid_exists(m->store, mid) == 0) {
+		reply(r, 250, "2.0.0", "already posted");
+		goto done;
+	}
+	memset(&cr, 0, sizeof(cr));
+	cr.store = m->store;
+	cr.conf = m->conf;
+	cr.key = m->key;
+	cr.src = src;
+	cr.source_id = sid;
+	cr.post_id = pid;
+	cr.parent_id = cid;
+	cr.name = name;
+	cr.addr = addr;
+	cr.text = own;
+	cr.msgid = mid && strlen(mid) < 250 && mid[0] == '<' && strchr(mid, '@') ? mid : NULL;
+	cr.outbox_id = &obid;
+	if (post_comment(&cr, msgid, sizeof(msgid), &why) == 240) {
+		log_info("mail: reply from %s posted as %s", addr, msgid);
+		reply(r, 250, "2.0.0", "posted as %s", msgid);
+	} else
+		reply(r, 451, "4.3.0", "%s", why ? why : "cannot post now");
+done:
+	if (have_sub)
+		store_sub_clear(&sub);
+	if (have_art)
+		store_article_clear(&a);
+	free(from);
+	free(name);
+	free(addr);
+	free(text);
+	free(own);
+	free(mid);
+}
+
+void
+mail_receive(const struct mail_ctx *m, const char *mail_from, const char *rcpt,
+    const char *msg, size_t len, struct lmtp_reply *r)
+{
+	struct mailaddr		 a;
+	struct token		 t;
+	struct store_sub	 sub;
+	const char		*why = NULL;
+	char			*from, *name = NULL, *addr = NULL;
+
+	if (mailaddr_parse(rcpt, m->conf->mail_domain, &a) == -1) {
+		reply(r, 550, "5.1.1", "no such address");
+		return;
+	}
+	if (a.kind != MAILADDR_SUBSCRIBE && a.kind != MAILADDR_UNSUBSCRIBE &&
+	    a.kind != MAILADDR_POST && token_check(m, &a, &t, r) == -1)
+		return;
+	switch (a.kind) {
+	case MAILADDR_REPLY:
+		receive_reply(m, &t, msg, len, r);
+		return;
+	case MAILADDR_BOUNCE:
+		if (store_sub_bounce(m->store, t.subscriber, MAIL_BOUNCE_LIMIT) == -1) {
+			reply(r, 451, "4.3.0", "try again later");
+			return;
+		}
+		log_info("mail: bounce for subscriber %lld", t.subscriber);
+		reply(r, 250, "2.0.0", "bounce noted");
+		return;
+	case MAILADDR_CONFIRM:
+	case MAILADDR_UNSUB:
+		if (store_sub_get(m->store, t.subscriber, &sub) != 0) {
+			reply(r, 250, "2.0.0", "nothing to do");
+			return;
+		}
+		if (a.kind == MAILADDR_CONFIRM)
+			store_sub_state(m->store, sub.id, SUB_ACTIVE);
+		else
+			store_sub_del(m->store, sub.id);
+		log_info("mail: %s %s %s", sub.address, a.kind == MAILADDR_CONFIRM ?
+		    "confirmed" : "unsubscribed from", sub.group);
+		store_sub_clear(&sub);
+		reply(r, 250, "2.0.0", a.kind == MAILADDR_CONFIRM ? "subscribed" :
+		    "unsubscribed");
+		return;
+	case MAILADDR_SUBSCRIBE:
+	case MAILADDR_UNSUBSCRIBE:
+		from = header(msg, len, "From");
+		if (mailbox(from, &name, &addr) == -1) {
+			free(from);
+			if (mail_from == NULL || *mail_from == '\0') {
+				reply(r, 550, "5.6.0", "no usable From: header");
+				return;
+			}
+			addr = xstrdup(mail_from);
+		}
+		free(from);
+		free(name);
+		if (a.kind == MAILADDR_SUBSCRIBE) {
+			if (mail_subscribe(m, a.group, addr, NULL, 0, 1, &why) == -1)
+				reply(r, 451, "4.3.0", "%s", why);
+			else
+				reply(r, 250, "2.0.0", "confirmation sent");
+		} else {
+			mail_unsubscribe(m, a.group, addr, NULL);
+			reply(r, 250, "2.0.0", "unsubscribed");
+		}
+		free(addr);
+		return;
+	default:
+		reply(r, 550, "5.7.1", "a new thread is a new blog article; reply to a "
+		    "message of the list to comment");
+	}
+}
+
+/* Outbound. */
+
+struct mailer {
+	struct event_base	*base;
+	struct store		*store;
+	const unsigned char	*key;
+	const struct conf	*conf;
+	struct event		*tick;
+	int			 sending;
+};
+
+struct sendctx {
+	struct mailer	*mr;
+	long long	 id;
+	char		*rcpt;
+};
+
+/* A list mail made from a stored article for one subscriber; caller owns. */
+static char *
+list_mail(struct mailer *mr, const struct store_sub *sub, const struct store_article *a)
+{
+	const struct conf	*c = mr->conf;
+	static const char	*keep[] = { "Subject", "Date", "Message-ID", "References",
+	    "In-Reply-To", "Archived-At", "MIME-Version", "Content-Type",
+	    "Content-Transfer-Encoding", NULL };
+	struct store_group	 g;
+	struct buf		 b;
+	char			*from, *name = NULL, *addr = NULL, *v, *tok, *utok, *phrase, *tmp;
+	char			*list, *raddr, *uaddr;
+	const char		*blog;
+	int			 i;
+
+	if (store_group_get(mr->store, sub->group, &g) != 0)
+		return NULL;
+	blog = g.description && *g.description ? g.description : g.name;
+	from = header(a->data, a->head_len, "From");
+	if (mailbox(from, &name, &addr) == -1)
+		name = xstrdup("Anonymous");
+	xasprintf(&tmp, "%s via %s", *name ? name : "Anonymous", blog);
+	phrase = rfc2047_encode(tmp, RFC2047_PHRASE, 6);
+	free(tmp);
+	tok = make_token(mr->key, TOK_REPLY, sub->id, a->id, sub->group_id, MAIL_TOKEN_DAYS);
+	utok = make_token(mr->key, TOK_UNSUB, sub->id, 0, sub->group_id, 365);
+	list = mailaddr_make(MAILADDR_POST, sub->group, c->mail_domain);
+	raddr = mailaddr_make(MAILADDR_REPLY, tok, c->mail_domain);
+	uaddr = mailaddr_make(MAILADDR_UNSUB, utok, c->mail_domain);
+
+	buf_init(&b);
+	buf_printf(&b, "From: %s <%s>\r\n", phrase, list);
+	buf_printf(&b, "Reply-To: <%s>\r\n", raddr);
+	buf_printf(&b, "To: <%s>\r\n", list);
+	for (i = 0; keep[i] != NULL; i++) {
+		if ((v = header(a->data, a->head_len, keep[i])) == NULL)
+			continue;
+		if (!strcmp(keep[i], "References"))
+			buf_printf(&b, "References: %s\r\n", v);	/* unfolded: may be long */
+		else
+			buf_printf(&b, "%s: %s\r\n", keep[i], v);
+		free(v);
+	}
+	tmp = rfc2047_encode(blog, RFC2047_PHRASE, 9);
+	buf_printf(&b, "List-Id: %s <%s.%s>\r\n", tmp, sub->group, c->mail_domain);
+	free(tmp);
+	buf_printf(&b, "List-Post: <mailto:%s>\r\n", list);
+	buf_printf(&b, "List-Unsubscribe: <mailto:%s>\r\n", uaddr);
+	buf_adds(&b, "Precedence: list\r\nAuto-Submitted: auto-generated\r\n");
+	buf_adds(&b, "\r\n");
+	buf_add(&b, a->data + a->head_len, a->len - a->head_len);
+	store_group_clear(&g);
+	free(from);
+	free(name);
+	free(addr);
+	free(phrase);
+	free(tok);
+	free(utok);
+	free(list);
+	free(raddr);
+	free(uaddr);
+	return buf_steal(&b);
+}
+
+static void	mailer_send_due(struct mailer *);
+
+static time_t
+mq_backoff(int attempts)
+{
+	long	secs = RETRY_FIRST;
+	int	i;
+
+	for (i = 1; i < attempts && secs < RETRY_MAX; i++)
+		secs *= 2;
+	return time(NULL) + (secs > RETRY_MAX ? RETRY_MAX : secs);
+}
+
+static void
+sent(const struct smtp_result *res, void *arg)
+{
+	struct sendctx	*sc = arg;
+	struct mailer	*mr = sc->mr;
+	struct store_mq	 q;
+
+	mr->sending--;
+	if (store_mq_get(mr->store, sc->id, &q) == 0) {
+		if (res->code == 250) {
+			store_mq_del(mr->store, sc->id);
+			log_debug("mail: sent %lld to %s", sc->id, sc->rcpt);
+		} else if (res->code >= 500 || q.attempts + 1 >= GIVE_UP_AFTER) {
+			store_mq_del(mr->store, sc->id);
+			store_sub_bounce(mr->store, q.sub_id, MAIL_BOUNCE_LIMIT);
+			log_warn("mail: %s refused: %d %s", sc->rcpt, res->code, res->text);
+		} else {
+			store_mq_state(mr->store, sc->id, MQ_QUEUED, 1, mq_backoff(q.attempts + 1));
+			log_warn("mail: to %s deferred: %s", sc->rcpt, res->text ? res->text : "");
+		}
+		store_mq_clear(&q);
+	}
+	free(sc->rcpt);
+	free(sc);
+	mailer_send_due(mr);
+}
+
+static int
+send_one(long long id, void *arg)
+{
+	struct mailer		*mr = arg;
+	struct store_mq		 q;
+	struct store_sub	 sub;
+	struct store_article	 a;
+	struct smtp_msg		 msg;
+	struct sendctx		*sc;
+	const char		*rcpts[1];
+	char			*data = NULL, *btok = NULL, *bounce = NULL;
+
+	memset(&sub, 0, sizeof(sub));
+	if (mr->sending >= SEND_PARALLEL)
+		return 1;
+	if (store_mq_get(mr->store, id, &q) != 0)
+		return 0;
+	if (store_sub_get(mr->store, q.sub_id, &sub) != 0 ||
+	    (q.kind == MQ_ARTICLE && sub.state != SUB_ACTIVE)) {
+		store_mq_del(mr->store, id);	/* gone or suspended meanwhile */
+		store_sub_clear(&sub);
+		store_mq_clear(&q);
+		return 0;
+	}
+	if (q.kind == MQ_PREPARED)
+		data = xstrdup(q.data ? q.data : "");
+	else if (store_article_by_id(mr->store, q.article_id, &a) == 0) {
+		if (a.live)
+			data = list_mail(mr, &sub, &a);
+		store_article_clear(&a);
+	}
+	if (data == NULL) {
+		store_mq_del(mr->store, id);
+		goto done;
+	}
+	/* At most once: marked before it leaves; a crash now loses it rather than
+	 * sending it twice. */
+	if (store_mq_state(mr->store, id, MQ_SENDING, 0, 0) == -1)
+		goto done;
+	btok = make_token(mr->key, TOK_BOUNCE, sub.id, q.article_id > 0 ? q.article_id : 0,
+	    sub.group_id, 30);
+	bounce = mailaddr_make(MAILADDR_BOUNCE, btok, mr->conf->mail_domain);
+	rcpts[0] = sub.address;
+	memset(&msg, 0, sizeof(msg));
+	msg.relay = mr->conf->mail_relay;
+	msg.helo = mr->conf->hostname;
+	msg.from = bounce;
+	msg.rcpts = rcpts;
+	msg.nrcpts = 1;
+	msg.data = data;
+	msg.len = strlen(data);
+	sc = xcalloc(1, sizeof(*sc));
+	sc->mr = mr;
+	sc->id = id;
+	sc->rcpt = xstrdup(sub.address);
+	mr->sending++;
+	if (smtp_send(mr->base, &msg, sent, sc) == -1) {
+		mr->sending--;
+		store_mq_state(mr->store, id, MQ_QUEUED, 1, mq_backoff(q.attempts + 1));
+		free(sc->rcpt);
+		free(sc);
+	}
+done:
+	free(data);
+	free(btok);
+	free(bounce);
+	store_sub_clear(&sub);
+	store_mq_clear(&q);
+	return 0;
+}
+
+static void
+mailer_send_due(struct mailer *mr)
+{
+	if (mr->conf == NULL || mr->conf->mail_domain == NULL)
+		return;
+	store_mq_due(mr->store, time(NULL), SEND_PARALLEL * 4, send_one, mr);
+}
+
+/* New articles: queue one mail per subscriber. Edits (version > 1) are not mailed. */
+struct enq {
+	struct mailer	*mr;
+	long long	 last;
+	long		 queued;
+};
+
+static int
+enqueue_sub(const struct store_sub *sub, void *arg)
+{
+	struct enq	*e = arg;
+
+	if (sub->mode == SUB_DIGEST)
+		return 0;	/* digests: not yet */
+	if (store_mq_add(e->mr->store, sub->id, e->last, MQ_ARTICLE, time(NULL), NULL, 0) == 0)
+		e->queued++;
+	return 0;
+}
+
+static int
+enqueue_article(long long id, const char *msgid, int version, const char *over, void *arg)
+{
+	struct enq	*e = arg;
+	long long	 gids[8];
+	char		 root[256];
+	const char	*refs, *p;
+	int		 n, i, tab;
+
+	e->last = id;
+	if (version > 1)
+		return 0;
+	/* The thread root: the first id of References (overview field 5), else itself. */
+	for (p = over, tab = 0; *p && tab < 4; p++)
+		tab += *p == '\t';
+	refs = p;
+	if (*refs == '<') {
+		size_t	l = strcspn(refs, " \t");
+
+		snprintf(root, sizeof(root), "%.*s", (int)(l < sizeof(root) ? l : sizeof(root) - 1),
+		    refs);
+	} else
+		snprintf(root, sizeof(root), "%s", msgid);
+	if ((n = store_article_groups(e->mr->store, id, gids, 8)) <= 0)
+		return 0;
+	for (i = 0; i < n; i++)
+		store_sub_for(e->mr->store, gids[i], root, enqueue_sub, e);
+	return 0;
+}
+
+static void
+mailer_scan(struct mailer *mr)
+{
+	struct enq	 e;
+	char		*v = NULL, num[32];
+
+	if (mr->conf == NULL || mr->conf->mail_domain == NULL)
+		return;
+	memset(&e, 0, sizeof(e));
+	e.mr = mr;
+	if (store_meta_get(mr->store, "mail.cursor", &v) != 0 || v == NULL)
+		return;
+	e.last = atoll(v);
+	free(v);
+	if (store_begin(mr->store) == -1)
+		return;
+	store_articles_after(mr->store, e.last, 1000, enqueue_article, &e);
+	snprintf(num, sizeof(num), "%lld", e.last);
+	store_meta_put(mr->store, "mail.cursor", num);
+	if (store_commit(mr->store) == -1)
+		store_rollback(mr->store);
+	else if (e.queued)
+		log_info("mail: %ld mails queued", e.queued);
+}
+
+static void
+tick_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct mailer	*mr = arg;
+
+	mailer_scan(mr);
+	mailer_send_due(mr);
+}
+
+static int
+drop_sending(long long id, void *arg)
+{
+	struct mailer	*mr = arg;
+
+	log_warn("mail: queue entry %lld was being sent when confabd stopped; not sent "
+	    "again", id);
+	store_mq_del(mr->store, id);
+	return 0;
+}
+
+struct mailer *
+mailer_new(struct event_base *base, struct store *st, const unsigned char key[SECRET_LEN])
+{
+	struct mailer	*mr = xcalloc(1, sizeof(*mr));
+	struct timeval	 tv = { SCAN_EVERY, 0 };
+	char		*v = NULL;
+
+	mr->base = base;
+	mr->store = st;
+	mr->key = key;
+	store_mq_sending(st, drop_sending, mr);
+	if (store_meta_get(st, "mail.cursor", &v) == 1)
+		mail_skip_existing(st);	/* first run: what exists now is history, not news */
+	free(v);
+	mr->tick = event_new(base, -1, EV_PERSIST, tick_cb, mr);
+	event_add(mr->tick, &tv);
+	return mr;
+}
+
+void
+mailer_set_conf(struct mailer *mr, const struct conf *c)
+{
+	mr->conf = c;
+	mailer_kick(mr);
+}
+
+void
+mailer_kick(struct mailer *mr)
+{
+	event_active(mr->tick, EV_TIMEOUT, 0);
+}
+
+void
+mailer_free(struct mailer *mr)
+{
+	if (mr == NULL)
+		return;
+	event_free(mr->tick);
+	free(mr);
+}

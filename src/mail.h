@@ -1,0 +1,51 @@
+/* mail.h: mailing-list mode. Subscriptions, list mail out (each article to each
+ * subscriber, through the relay, from a durable queue), and mail in (replies become
+ * comments; subscribe, confirm, unsubscribe and bounce addresses). */
+#ifndef CONFAB_MAIL_H
+#define CONFAB_MAIL_H
+
+#include <stddef.h>
+
+#include <event2/event.h>
+
+#include "conf.h"
+#include "lmtp.h"
+#include "secret.h"
+#include "store.h"
+
+#define MAIL_BOUNCE_LIMIT	5	/* bounces before a subscriber is suspended */
+#define MAIL_TOKEN_DAYS		90	/* reply tokens stay valid this long */
+
+/* What inbound mail needs: no event loop (confab deliver uses it too). */
+struct mail_ctx {
+	struct store		*store;
+	const struct conf	*conf;
+	const unsigned char	*key;
+};
+
+/* At RCPT: may rcpt receive mail? r gets 250, or 550 5.1.1 / 5.7.1 with why. */
+void	mail_check_rcpt(const struct mail_ctx *, const char *rcpt, struct lmtp_reply *r);
+/* After DATA, for one accepted recipient: act on the message, durably, and say how it
+ * went in r (250, 4xx to retry, 5xx to bounce with the reason). */
+void	mail_receive(const struct mail_ctx *, const char *mail_from, const char *rcpt,
+	    const char *msg, size_t len, struct lmtp_reply *r);
+
+/* Subscribe address to group (thread: a root Message-ID or NULL). confirm: send a
+ * confirmation and wait for it (double opt-in), else active at once. 0, or -1 with
+ * why set. */
+int	mail_subscribe(const struct mail_ctx *, const char *group, const char *address,
+	    const char *thread, int digest, int confirm, const char **why);
+int	mail_unsubscribe(const struct mail_ctx *, const char *group, const char *address,
+	    const char *thread);
+/* Articles published so far are not mailed (after a bulk import). */
+int	mail_skip_existing(struct store *);
+
+/* The sender, on the loop. */
+struct mailer;
+struct mailer	*mailer_new(struct event_base *, struct store *,
+		    const unsigned char key[SECRET_LEN]);
+void		 mailer_set_conf(struct mailer *, const struct conf *);
+void		 mailer_kick(struct mailer *);	/* new articles or queued mail: look now */
+void		 mailer_free(struct mailer *);
+
+#endif
