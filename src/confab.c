@@ -181,7 +181,7 @@ cmd_import(int argc, char **argv)
 	double				 t0 = now();
 	struct rusage			 ru;
 
-	optind = 1;
+	optind = 0;	/* 0: glibc re-initialises getopt (argument permutation) */
 	while ((ch = getopt_long(argc, argv, "s:", opts, NULL)) != -1) {
 		if (ch == 's')
 			source = optarg;
@@ -301,7 +301,7 @@ cmd_poll(int argc, char **argv)
 	char				 err[512];
 	int				 ch, rc = -1;
 
-	optind = 1;
+	optind = 0;	/* 0: glibc re-initialises getopt (argument permutation) */
 	while ((ch = getopt_long(argc, argv, "s:f", opts, NULL)) != -1) {
 		if (ch == 's')
 			source = optarg;
@@ -375,7 +375,7 @@ cmd_subscribe(int argc, char **argv)
 	const char		*thread = NULL, *why = NULL;
 	int			 ch, digest = 0, confirm = 1, rc;
 
-	optind = 1;
+	optind = 0;	/* 0: glibc re-initialises getopt (argument permutation) */
 	while ((ch = getopt_long(argc, argv, "t:dn", opts, NULL)) != -1) {
 		if (ch == 't')
 			thread = optarg;
@@ -468,7 +468,7 @@ cmd_deliver(int argc, char **argv)
 	size_t			 n, i, limit;
 	int			 ch;
 
-	optind = 1;
+	optind = 0;	/* 0: glibc re-initialises getopt (argument permutation) */
 	while ((ch = getopt_long(argc, argv, "r:f:", opts, NULL)) != -1) {
 		if (ch == 'r')
 			rcpt = optarg;

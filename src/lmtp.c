@@ -130,7 +130,7 @@ reply(struct lsess *s, const char *fmt, ...)
 {
 	char	line[LMTP_MAX_LINE];
 	va_list	ap;
-	int	n;
+	int	n, i;
 
 	va_start(ap, fmt);
 	n = vsnprintf(line, sizeof(line) - 2, fmt, ap);
@@ -139,6 +139,9 @@ reply(struct lsess *s, const char *fmt, ...)
 		return;
 	if ((size_t)n > sizeof(line) - 3)
 		n = sizeof(line) - 3;
+	for (i = 0; i < n; i++)		/* client text echoed back stays on its line */
+		if ((unsigned char)line[i] < 0x20 || line[i] == 0x7f)
+			line[i] = '?';
 	llog(s, LOG_LVL_DEBUG, "> %s", line);
 	line[n++] = '\r';
 	line[n++] = '\n';

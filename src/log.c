@@ -51,6 +51,15 @@ vlog(int level, const char *tag, const char *fmt, va_list ap)
 	if (log_to_syslog) {
 		static const int pri[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 		syslog(pri[level], "%s%s", tag, msg);
+	} else if (log_level >= LOG_LVL_DEBUG) {
+		/* Debugging: timestamps, to see where the time goes. */
+		struct timespec	ts;
+		struct tm	tm;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		gmtime_r(&ts.tv_sec, &tm);
+		fprintf(stderr, "%02d:%02d:%02d.%03ld %s: %s%s\n", tm.tm_hour, tm.tm_min,
+		    tm.tm_sec, ts.tv_nsec / 1000000, log_prog, tag, msg);
 	} else
 		fprintf(stderr, "%s: %s%s\n", log_prog, tag, msg);
 }

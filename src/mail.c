@@ -649,7 +649,9 @@ struct mailer {
 	struct store		*store;
 	const unsigned char	*key;
 	const struct conf	*conf;
-	struct event		*tick;
+	struct event		*tick;		/* every SCAN_EVERY seconds */
+	struct event		*kickev;	/* now (a separate event: activating the
+						 * persistent one would push its schedule) */
 	int			 sending;
 };
 
@@ -952,6 +954,7 @@ mailer_new(struct event_base *base, struct store *st, const unsigned char key[SE
 	free(v);
 	mr->tick = event_new(base, -1, EV_PERSIST, tick_cb, mr);
 	event_add(mr->tick, &tv);
+	mr->kickev = evtimer_new(base, tick_cb, mr);
 	return mr;
 }
 
@@ -965,7 +968,9 @@ mailer_set_conf(struct mailer *mr, const struct conf *c)
 void
 mailer_kick(struct mailer *mr)
 {
-	event_active(mr->tick, EV_TIMEOUT, 0);
+	struct timeval	tv = { 0, 0 };
+
+	evtimer_add(mr->kickev, &tv);
 }
 
 void
@@ -974,5 +979,6 @@ mailer_free(struct mailer *mr)
 	if (mr == NULL)
 		return;
 	event_free(mr->tick);
+	event_free(mr->kickev);
 	free(mr);
 }

@@ -367,7 +367,7 @@ outbox_set_conf(struct outbox *ob, const struct conf *c, struct poller *p)
 	 * restart go out now. */
 	event_del(ob->scan);
 	event_add(ob->scan, &tv);
-	event_active(ob->scan, EV_TIMEOUT, 0);
+	event_base_once(ob->base, -1, EV_TIMEOUT, scan_cb, ob, NULL);
 }
 
 void

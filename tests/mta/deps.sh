@@ -2,7 +2,7 @@
 # deps.sh: install Debian's Postfix (unconfigured, not started) and swaks for the
 # MTA test bed. Only runs apt-get when something is missing. Needs root.
 set -e
-PKGS="postfix postfix-pcre swaks"
+PKGS="postfix swaks"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -2,7 +2,7 @@
 # maildir-deliver.pl BASE LOCALPART: Postfix pipe(8) delivery agent of the test MTA.
 # Writes the message on stdin to BASE/LOCALPART/new/ (Maildir: tmp/ then rename),
 # creating the Maildir on first use. Exit codes per sysexits: 67 bounces an unusable
-# local part, 75 defers on any I/O error.
+# local part or bounce-*, 75 defers defer-* and any I/O error.
 use strict;
 use warnings;
 use Time::HiRes qw(time);
@@ -12,6 +12,15 @@ exit 64 unless defined $user && @ARGV == 2;
 if ($user !~ /^[a-z0-9][a-z0-9._+=-]*\z/ || $user =~ /\.\./) {
 	print "unusable mailbox name\n";
 	exit 67;
+}
+# Failure hooks for tests: bounce-* bounces, defer-* stays in the queue.
+if ($user =~ /^bounce-/) {
+	print "mailbox $user bounces (test hook)\n";
+	exit 67;
+}
+if ($user =~ /^defer-/) {
+	print "mailbox $user is unavailable (test hook)\n";
+	exit 75;
 }
 my $md = "$base/$user";
 for my $d ($md, "$md/tmp", "$md/new", "$md/cur") {

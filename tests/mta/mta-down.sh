@@ -24,8 +24,8 @@ if ours; then
 	for _ in $(seq 50); do ours || break; sleep 0.1; done
 	if ours; then
 		# Graceful stop failed: kill the master and its children by id.
-		kids=$(pgrep -P "$pid" 2>/dev/null || true)
-		kill -9 "$pid" $kids 2>/dev/null
+		for k in $(pgrep -P "$pid" 2>/dev/null); do kill -9 "$k" 2>/dev/null; done
+		kill -9 "$pid" 2>/dev/null
 	fi
 fi
 rm -f "$pidfile"

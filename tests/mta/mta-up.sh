@@ -7,7 +7,10 @@
 #   DIR/spool     queue_directory      DIR/data  data_directory
 #   DIR/maildirs  mail to ANY-LOCALPART@SUB_DOMAIN (a virtual mailbox domain) is
 #                 delivered to DIR/maildirs/LOCALPART/new/ (Maildir; localpart
-#                 lowercased, [a-z0-9][a-z0-9._+=-]*, others rejected at RCPT)
+#                 lowercased, [a-z0-9][a-z0-9._+=-]*, others rejected at RCPT).
+#                 Failure hooks by local part: reject-* is refused at RCPT (550),
+#                 bounce-* is accepted then bounced (DSN to the envelope sender),
+#                 defer-* is accepted and deferred (retried every 1-5 s).
 #   DIR/maillog   maillog_file (no syslogd needed)
 #   DIR/mta.env   shell-sourceable MTA_* variables
 # smtpd listens on 127.0.0.1:SMTP_PORT only. Mail for LIST_DOMAIN is relayed
@@ -21,7 +24,7 @@ set -eu
 
 die() { echo "mta-up: $*" >&2; exit 1; }
 
-[ $# -ge 4 ] && [ $# -le 5 ] || die "usage: $0 DIR SMTP_PORT LMTP_PORT LIST_DOMAIN [SUB_DOMAIN]"
+[ $# -eq 4 ] || [ $# -eq 5 ] || die "usage: $0 DIR SMTP_PORT LMTP_PORT LIST_DOMAIN [SUB_DOMAIN]"
 dir=$1 smtp_port=$2 lmtp_port=$3 list_domain=$4 sub_domain=${5:-subs.example.test}
 here=$(cd "$(dirname "$0")" && pwd)
 
@@ -29,8 +32,9 @@ case $smtp_port$lmtp_port in *[!0-9]*) die "ports must be numbers" ;; esac
 case "$list_domain$sub_domain" in *[!A-Za-z0-9.-]*) die "bad domain name" ;; esac
 [ "$list_domain" != "$sub_domain" ] || die "LIST_DOMAIN and SUB_DOMAIN must differ"
 [ "$(id -u)" -eq 0 ] || die "must run as root (Postfix's master runs as root)"
-command -v postfix >/dev/null && command -v postconf >/dev/null ||
-	die "postfix is not installed (run tests/mta/deps.sh)"
+for cmd in postfix postconf; do
+	command -v "$cmd" >/dev/null || die "postfix is not installed (run tests/mta/deps.sh)"
+done
 getent passwd postfix >/dev/null || die "no 'postfix' user (is Debian's postfix installed?)"
 getent group postdrop >/dev/null || die "no 'postdrop' group (is Debian's postfix installed?)"
 for f in main.cf.debian master.cf.dist; do
@@ -63,6 +67,7 @@ chown postfix: "$data"
 chmod 700 "$data"
 chown "$vuid:$vgid" "$maildirs"
 chmod 700 "$maildirs"
+# shellcheck disable=SC2016 # $0 is expanded by the inner shell
 if ! su -s /bin/sh -c 'test -w "$0"' "$vuser" "$maildirs" 2>/dev/null; then
 	die "$maildirs is not reachable by user $vuser (a parent directory is not searchable by others?)"
 fi
@@ -77,7 +82,11 @@ printf '%s\tlmtp:inet:127.0.0.1:%s\n' "$list_domain" "$lmtp_port" >"$etc/transpo
 # refuses $1 substitution in virtual_mailbox_maps (so no per-localpart path from a
 # regexp); delivery is therefore done by pipe(8) + maildir-deliver.pl instead.
 re_domain=$(printf '%s' "$sub_domain" | sed 's/\./\\./g')
-printf '/^[a-z0-9][a-z0-9._+=-]*@%s$/\tOK\n' "$re_domain" >"$etc/virtual_mailbox"
+{
+	echo 'if !/^reject-/'
+	printf '/^[a-z0-9][a-z0-9._+=-]*@%s$/\tOK\n' "$re_domain"
+	echo 'endif'
+} >"$etc/virtual_mailbox"
 install -m 755 "$here/maildir-deliver.pl" "$etc/maildir-deliver.pl"
 
 pc() { postconf -c "$etc" "$@"; }
@@ -137,6 +146,9 @@ pc -M "127.0.0.1:$smtp_port/inet = 127.0.0.1:$smtp_port inet n - n - - smtpd"
 # One recipient per delivery (see maildir_destination_recipient_limit above).
 pc -M "maildir/unix = maildir unix - n n - - pipe flags=DRXhu user=$vuser argv=/usr/bin/perl $etc/maildir-deliver.pl $maildirs \${user}"
 
+# Postfix waits (300 ms steps) until a config file is older than a second or so:
+# backdate them.
+touch -d '-10 seconds' "$etc"/*
 postfix -c "$etc" start >>"$log" 2>&1 || { tail -20 "$log" >&2; die "postfix start failed"; }
 
 # Wait for the 220 banner.
