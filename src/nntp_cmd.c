@@ -628,12 +628,28 @@ hdr_cb(long long num, const char *data, size_t head_len, void *arg)
 	return 0;
 }
 
+/* Which overview field holds a header (fields 1..8 after the number), or -1: those
+ * are answered from the overview, without reading the articles. */
+static int
+over_index(const char *name)
+{
+	static const char	*fields[] = { "Subject", "From", "Date", "Message-ID",
+	    "References", ":bytes", ":lines", "Xref", NULL };
+	int			 i;
+
+	for (i = 0; fields[i] != NULL; i++)
+		if (!strcasecmp(name, fields[i]))
+			return i;
+	return -1;
+}
+
 static int
 hdr_meta_cb(long long num, const char *over, size_t len, void *arg)
 {
 	struct session	*s = arg;
 	const char	*p = over, *t;
-	int		 field = !strcasecmp(s->stream.arg, ":bytes") ? 5 : 6, i;
+	int		 field = over_index(s->stream.arg), i;
+	size_t		 n;
 	char		*v;
 
 	for (i = 0; i < field && p != NULL; i++)
@@ -642,8 +658,14 @@ hdr_meta_cb(long long num, const char *over, size_t len, void *arg)
 	if (p == NULL)
 		return 0;
 	t = memchr(p, '\t', len - (size_t)(p - over));
-	v = xstrndup(p, t ? (size_t)(t - p) : len - (size_t)(p - over));
-	hdr_line(s, num, v);
+	n = t ? (size_t)(t - p) : len - (size_t)(p - over);
+	if (field == 7 && n >= 6 && !strncasecmp(p, "Xref: ", 6)) {
+		p += 6;		/* Xref:full in the overview carries the name */
+		n -= 6;
+	}
+	v = xstrndup(p, n);
+	/* An empty field is an absent header (XPAT matches nothing there). */
+	hdr_line(s, num, *v == '\0' && s->stream.kind == 2 ? NULL : v);
 	free(v);
 	return 0;
 }
@@ -654,7 +676,7 @@ hdr_next(struct session *s)
 	long long	last;
 	int		rc;
 
-	if (s->stream.arg[0] == ':')
+	if (over_index(s->stream.arg) >= 0)
 		rc = store_over_range(s->srv->store, s->stream.gid, s->stream.lo, s->stream.hi,
 		    NNTP_SLICE_ROWS, hdr_meta_cb, s, &last);
 	else

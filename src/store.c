@@ -348,7 +348,8 @@ store_open(const char *path, int busy_ms, char *err, size_t errlen)
 	 * without overflow and make a big import a third faster than 4 KiB. */
 	if (exec(s, "PRAGMA page_size = 8192") == -1 ||
 	    exec(s, "PRAGMA journal_mode = WAL") == -1 ||
-	    exec(s, "PRAGMA synchronous = NORMAL") == -1 ||
+	    exec(s, "PRAGMA synchronous = FULL") == -1 ||	/* durable at COMMIT */
+	    exec(s, "PRAGMA mmap_size = 1073741824") == -1 ||	/* no pread copies */
 	    exec(s, "PRAGMA foreign_keys = ON") == -1) {
 		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
 		goto fail;

@@ -137,7 +137,7 @@ sub confab_cmd {
 
 sub client { Confab::Client->new($_[0]{port}) }
 
-sub DESTROY { my $s = shift; $s->stop('KILL') if $s->{pid}; }
+sub DESTROY { local $?; my $s = shift; $s->stop('KILL') if $s->{pid}; }
 
 # A raw NNTP client: exact lines, no interpretation.
 package Confab::Client;

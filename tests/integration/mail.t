@@ -198,4 +198,5 @@ like($st, qr/^223 /, 'delivered once confabd is back');
 is(scalar(grep { /while-down-1/ } ids_in_group()), 1, 'exactly once');
 is(scalar(grep { (hdr($_, 'Message-ID') // '') eq '<list-1@example.org>' } maildir('alice')), 1,
     'no list mail was sent twice');
+$d->stop;
 done_testing;
