@@ -308,12 +308,19 @@ handler(void *user, const char *section, const char *k, const char *v)
 		return 1;
 	}
 	if (!strcmp(section, "mail")) {
+		long	n;
+
 		if (!strcmp(k, "domain"))
 			setstr(&c->mail_domain, v);
 		else if (!strcmp(k, "relay")) {
 			if (valid_listen(v) == -1)
 				return fail(lc, line, "relay: bad address '%s'%s", v, "");
 			setstr(&c->mail_relay, v);
+		} else if (!strcmp(k, "digest_interval")) {
+			if (parse_int(v, 1, 30 * 86400, &n) == -1)
+				return fail(lc, line, "digest_interval: '%s' is not seconds from 1 to "
+				    "2592000%s", v, "");
+			c->digest_interval = (int)n;
 		} else if (!strcmp(k, "listen_lmtp")) {
 			if (valid_listen(v) == -1)
 				return fail(lc, line, "listen_lmtp: bad address '%s'%s", v, "");
@@ -364,6 +371,7 @@ conf_load(const char *path, char *err, size_t errlen)
 	c->post_timeout = 10;
 	c->auth_failures = 5;
 	c->retry_interval = 30;
+	c->digest_interval = 86400;
 	c->busy_timeout = 5000;
 
 	if ((f = fopen(path, "r")) == NULL) {

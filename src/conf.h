@@ -53,6 +53,7 @@ struct conf {
 	int		 busy_timeout;		/* ms, default 5000 */
 	/* [mail] */
 	char		*mail_domain, *mail_relay, *listen_lmtp;
+	int		 digest_interval;	/* seconds between digests, default 86400 */
 	/* [source NAME] ... */
 	struct conf_source *sources;
 	int		 nsources;

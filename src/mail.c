@@ -19,7 +19,7 @@
 #include "token.h"
 #include "trim.h"
 
-enum mq_kind { MQ_ARTICLE = 0, MQ_PREPARED = 1 };
+enum mq_kind { MQ_ARTICLE = 0, MQ_PREPARED = 1, MQ_DIGEST_ITEM = 2 };
 enum mq_state { MQ_QUEUED = 0, MQ_SENDING = 1 };
 
 #define SEND_PARALLEL	4	/* SMTP transactions at once */
@@ -27,6 +27,7 @@ enum mq_state { MQ_QUEUED = 0, MQ_SENDING = 1 };
 #define RETRY_FIRST	60
 #define RETRY_MAX	(12 * 3600)
 #define GIVE_UP_AFTER	20	/* attempts */
+#define NOT_DUE		((time_t)1 << 50)	/* queue rows waiting for the digest */
 
 static void
 keys_of(const struct mail_ctx *m, struct token_keys *k)
@@ -856,8 +857,10 @@ enqueue_sub(const struct store_sub *sub, void *arg)
 {
 	struct enq	*e = arg;
 
-	if (sub->mode == SUB_DIGEST)
-		return 0;	/* digests: not yet */
+	if (sub->mode == SUB_DIGEST) {	/* collected for the daily digest */
+		store_mq_add(e->mr->store, sub->id, e->last, MQ_DIGEST_ITEM, NOT_DUE, NULL, 0);
+		return 0;
+	}
 	if (store_mq_add(e->mr->store, sub->id, e->last, MQ_ARTICLE, time(NULL), NULL, 0) == 0)
 		e->queued++;
 	return 0;
@@ -918,12 +921,126 @@ mailer_scan(struct mailer *mr)
 		log_info("mail: %ld mails queued", e.queued);
 }
 
+/* Daily digests: one MIME digest (RFC 2046 5.1.5) per subscriber of what was
+ * collected, each article as the subscriber would have got it. */
+struct digest {
+	struct mailer		*mr;
+	long long		 sub_id;
+	struct store_sub	 sub;
+	struct buf		 b;
+	int			 n;
+	long long		*ids;
+	size_t			 nids;
+};
+
+static void
+digest_flush(struct digest *dg)
+{
+	struct mailer	*mr = dg->mr;
+	struct buf	 m;
+	char		*list = NULL, *uaddr = NULL, *utok = NULL, date[64];
+	size_t		 i;
+
+	if (dg->sub_id != 0 && dg->n > 0 && dg->sub.address != NULL) {
+		list = mailaddr_make(MAILADDR_POST, dg->sub.group, mr->conf->mail_domain);
+		utok = make_token(mr->key, TOK_UNSUB, dg->sub.id, 0, dg->sub.group_id, 365);
+		uaddr = mailaddr_make(MAILADDR_UNSUB, utok, mr->conf->mail_domain);
+		render_date(time(NULL), date, sizeof(date));
+		buf_init(&m);
+		buf_printf(&m, "From: %s <%s>\r\nTo: <%s>\r\nSubject: %s digest, %d article%s\r\n"
+		    "Date: %s\r\nMessage-ID: <digest.%lld.%lld@%s>\r\n"
+		    "List-Id: <%s.%s>\r\nList-Post: <mailto:%s>\r\n"
+		    "List-Unsubscribe: <mailto:%s>\r\nPrecedence: list\r\n"
+		    "MIME-Version: 1.0\r\n"
+		    "Content-Type: multipart/digest; boundary=\"confab-digest-%lld\"\r\n\r\n",
+		    dg->sub.group, list, dg->sub.address, dg->sub.group, dg->n,
+		    dg->n == 1 ? "" : "s", date, dg->sub.id, (long long)time(NULL),
+		    mr->conf->mail_domain, dg->sub.group, mr->conf->mail_domain, list, uaddr,
+		    dg->sub.id);
+		buf_add(&m, dg->b.data, dg->b.len);
+		buf_printf(&m, "--confab-digest-%lld--\r\n", dg->sub.id);
+		if (store_begin(mr->store) == 0) {
+			store_mq_add(mr->store, dg->sub.id, -(long long)time(NULL), MQ_PREPARED,
+			    time(NULL), m.data, m.len);
+			for (i = 0; i < dg->nids; i++)
+				store_mq_del(mr->store, dg->ids[i]);
+			if (store_commit(mr->store) == -1)
+				store_rollback(mr->store);
+		}
+		buf_free(&m);
+	}
+	free(list);
+	free(uaddr);
+	free(utok);
+	store_sub_clear(&dg->sub);
+	buf_reset(&dg->b);
+	dg->n = 0;
+	dg->nids = 0;
+}
+
+static int
+digest_item(long long id, long long sub_id, long long article_id, void *arg)
+{
+	struct digest		*dg = arg;
+	struct store_article	 a;
+	char			*mail;
+
+	if (sub_id != dg->sub_id) {
+		digest_flush(dg);
+		dg->sub_id = sub_id;
+		if (store_sub_get(dg->mr->store, sub_id, &dg->sub) != 0)
+			memset(&dg->sub, 0, sizeof(dg->sub));
+	}
+	dg->ids = xreallocarray(dg->ids, dg->nids + 1, sizeof(*dg->ids));
+	dg->ids[dg->nids++] = id;
+	if (dg->sub.address == NULL || store_article_by_id(dg->mr->store, article_id, &a) != 0)
+		return 0;
+	if (a.live && (mail = list_mail(dg->mr, &dg->sub, &a)) != NULL) {
+		buf_printf(&dg->b, "--confab-digest-%lld\r\n\r\n", sub_id);
+		buf_adds(&dg->b, mail);
+		buf_adds(&dg->b, "\r\n");
+		free(mail);
+		dg->n++;
+	}
+	store_article_clear(&a);
+	return 0;
+}
+
+static void
+mailer_digests(struct mailer *mr)
+{
+	struct digest	 dg;
+	char		*v = NULL, num[32];
+	time_t		 last;
+
+	if (store_meta_get(mr->store, "mail.digest", &v) != 0 || v == NULL) {
+		snprintf(num, sizeof(num), "%lld", (long long)time(NULL));
+		store_meta_put(mr->store, "mail.digest", num);
+		return;
+	}
+	last = (time_t)atoll(v);
+	free(v);
+	if (time(NULL) - last < mr->conf->digest_interval)
+		return;
+	snprintf(num, sizeof(num), "%lld", (long long)time(NULL));
+	store_meta_put(mr->store, "mail.digest", num);
+	memset(&dg, 0, sizeof(dg));
+	dg.mr = mr;
+	buf_init(&dg.b);
+	store_mq_kind(mr->store, MQ_DIGEST_ITEM, digest_item, &dg);
+	digest_flush(&dg);
+	buf_free(&dg.b);
+	free(dg.ids);
+}
+
 static void
 tick_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct mailer	*mr = arg;
 
 	mailer_scan(mr);
+	if (mr->conf != NULL && mr->conf->mail_domain != NULL)
+		mailer_digests(mr);
 	mailer_send_due(mr);
 }
 

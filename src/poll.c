@@ -236,13 +236,13 @@ fetched(const struct fetch_res *r, void *arg)
 {
 	struct ticket	*t = arg;
 	struct job	*j = job_find(t->p, t->job);
-	struct step	*s;
+	struct step	 cur, *s = &cur;
 	int		 last;
 
 	free(t);
 	if (j == NULL)
 		return;		/* the run was cancelled */
-	s = &j->q[j->iq - 1];
+	cur = j->q[j->iq - 1];	/* a copy: adding steps may move the queue */
 	j->fetches++;
 	log_debug("%s: GET %s -> %d, %zu bytes, %.2f s", j->source, r->effective_url,
 	    r->status, r->body_len, r->seconds);

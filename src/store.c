@@ -24,7 +24,7 @@ enum stmt_id {
 	S_OB_UNMATCHED,
 	S_SUB_ADD, S_SUB_GET, S_SUB_FIND, S_SUB_STATE, S_SUB_DEL, S_SUB_EACH, S_SUB_BOUNCE,
 	S_SUB_FOR, S_MQ_ADD, S_MQ_DUE, S_MQ_GET, S_MQ_STATE, S_MQ_DEL, S_MQ_SENDING,
-	S_ART_AFTER, S_ART_GROUPS, S_MAX_ART,
+	S_ART_AFTER, S_ART_GROUPS, S_MAX_ART, S_MQ_KIND,
 	S_MAX
 };
 
@@ -161,6 +161,8 @@ static const char *stmt_sql[S_MAX] = {
 	    " ORDER BY id LIMIT ?2",
 	[S_ART_GROUPS] = "SELECT group_id FROM numbers WHERE article_id = ?1",
 	[S_MAX_ART] = "SELECT coalesce(max(id), 0) FROM articles",
+	[S_MQ_KIND] = "SELECT id, subscriber_id, article_id FROM mailq WHERE kind = ?1"
+	    " ORDER BY subscriber_id, id",
 	[S_META_PUT] = "INSERT OR REPLACE INTO meta (key, value) VALUES (?1, ?2)",
 };
 
@@ -1732,4 +1734,27 @@ store_max_article(struct store *s)
 
 	one_int(s, st, &v, "max article");
 	return v;
+}
+
+int
+store_mq_kind(struct store *s, int kind, store_mq_cb cb, void *arg)
+{
+	sqlite3_stmt	*st = prep(s, S_MQ_KIND);
+	long long	*v = NULL;
+	size_t		 n = 0, i;
+	int		 rc;
+
+	sqlite3_bind_int(st, 1, kind);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xreallocarray(v, n + 3, sizeof(*v));
+		v[n++] = sqlite3_column_int64(st, 0);
+		v[n++] = sqlite3_column_int64(st, 1);
+		v[n++] = sqlite3_column_int64(st, 2);
+	}
+	sqlite3_reset(st);
+	for (i = 0; i < n; i += 3)
+		if (cb(v[i], v[i + 1], v[i + 2], arg) != 0)
+			break;
+	free(v);
+	return rc == SQLITE_DONE ? 0 : dberr(s, "mail queue kind");
 }

@@ -243,6 +243,9 @@ int	store_mq_state(struct store *, long long id, int state, int attempts_add,
 	    time_t next_try);
 int	store_mq_del(struct store *, long long id);
 int	store_mq_sending(struct store *, store_id_cb, void *);	/* rows left "sending" */
+/* Rows of one kind, by subscriber (digest items). */
+typedef int (*store_mq_cb)(long long id, long long sub_id, long long article_id, void *);
+int	store_mq_kind(struct store *, int kind, store_mq_cb, void *);
 
 /* Live articles with id > after, ascending (the list mailer's cursor). */
 typedef int (*store_newart_cb)(long long id, const char *msgid, int version,

@@ -35,6 +35,7 @@ posting = open
 domain = $list
 relay = 127.0.0.1:$smtp
 listen_lmtp = 127.0.0.1:$lmtp
+digest_interval = 4
 EOS
 
 sub maildir {	# the mails in a subscriber's Maildir, as text
@@ -184,7 +185,18 @@ my ($uaddr) = (hdr($m // '', 'List-Unsubscribe') // '') =~ /<mailto:([^>]+)>/;
 $o = subs_until(qr/^bob\@/m, 0);
 unlike($o, qr/^bob\@/m, 'List-Unsubscribe takes effect at once');
 
-# 6. confabd down: Postfix keeps the reply and it lands once confabd is back.
+# 6. A daily digest (here every 4 s): one MIME digest with the articles.
+($rc, $o) = $d->confab_cmd('subscribe', 'blogs.ecatworld', "carol\@$subs", '--digest', '--no-confirm');
+is($rc, 0, 'subscribe --digest');
+post_followup('<p2481.c10401@e-catworld.example>', 'Digest one.', '<digest-1@example.org>');
+post_followup('<p2481.c10401@e-catworld.example>', 'Digest two.', '<digest-2@example.org>');
+$m = wait_mail('carol', qr/digest-2\@example\.org/, 40);
+ok($m, 'carol gets a digest');
+like(hdr($m // '', 'Content-Type') // '', qr{^multipart/digest; boundary=}, 'a MIME digest');
+ok(($m // '') =~ /digest-1\@example\.org/ && ($m // '') =~ /Digest two\./, 'with both articles');
+is(scalar(grep { /^Message-ID: <digest-1\@example\.org>/mi } maildir('carol')), 1, 'one mail, not one per article');
+
+# 7. confabd down: Postfix keeps the reply and it lands once confabd is back.
 $d->stop;
 ($rc, $o) = swaks('--server', "127.0.0.1:$smtp", '--from', "alice\@$subs", '--to', $replyto,
     '--header', "From: Alice <alice\@$subs>", '--header', 'Message-Id: <while-down-1@subs.example.test>',
