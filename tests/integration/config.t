@@ -28,6 +28,14 @@ for my $case (
 	like($out, $re, 'error says what');
 	is(run_cmd(\$out, Confab::confabd(), '-n', '-c', $p), 1, 'confabd -n refuses it too');
 }
+# The shipped example documents every key: uncommented, it is a valid config.
+{
+	open(my $in, '<', Confab::srcdir() . '/conf/confabd.conf') or die;
+	my $all = join('', map { s/^#([a-z_]+ =)/$1/r =~ s/^#\[source/[source/r } <$in>);
+	my $p = write_conf($all);
+	is(run_cmd(\$out, Confab::confab(), '-c', $p, 'check'), 0,
+	    'conf/confabd.conf with every key uncommented is valid') or diag $out;
+}
 is(run_cmd(\$out, Confab::confab(), '--version'), 0, 'confab --version');
 like($out, qr/^confab \d/, 'version');
 is(run_cmd(\$out, Confab::confab(), '--help'), 0, 'confab --help');
