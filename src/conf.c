@@ -316,6 +316,10 @@ handler(void *user, const char *section, const char *k, const char *v)
 			if (valid_listen(v) == -1)
 				return fail(lc, line, "relay: bad address '%s'%s", v, "");
 			setstr(&c->mail_relay, v);
+		} else if (!strcmp(k, "require_auth")) {
+			if (strpbrk(v, " \t;") != NULL || *v == '\0')
+				return fail(lc, line, "require_auth: '%s' is not an authserv-id%s", v, "");
+			setstr(&c->trusted_authserv, v);
 		} else if (!strcmp(k, "digest_interval")) {
 			if (parse_int(v, 1, 30 * 86400, &n) == -1)
 				return fail(lc, line, "digest_interval: '%s' is not seconds from 1 to "
@@ -471,6 +475,7 @@ conf_free(struct conf *c)
 	free(c->mail_domain);
 	free(c->mail_relay);
 	free(c->listen_lmtp);
+	free(c->trusted_authserv);
 	for (i = 0; i < c->nsources; i++) {
 		struct conf_source *s = &c->sources[i];
 

@@ -54,6 +54,8 @@ struct conf {
 	/* [mail] */
 	char		*mail_domain, *mail_relay, *listen_lmtp;
 	int		 digest_interval;	/* seconds between digests, default 86400 */
+	char		*trusted_authserv;	/* require_auth = AUTHSERV-ID: replies need a
+						 * DKIM or DMARC pass from that MTA */
 	/* [source NAME] ... */
 	struct conf_source *sources;
 	int		 nsources;

@@ -479,6 +479,45 @@ mail_text(const char *msg, size_t len, const char **why)
 	return buf_steal(&b);
 }
 
+/* RFC 8601: does the trusted MTA's Authentication-Results (the topmost one with its
+ * authserv-id; lower ones may be forged by the sender) say DKIM or DMARC passed? */
+static int
+auth_results_pass(const char *msg, size_t len, const char *authserv)
+{
+	const char	*end, *p;
+	size_t		 al = strlen(authserv);
+	int		 pass = 0;
+
+	if ((end = strstr(msg, "\r\n\r\n")) == NULL || (size_t)(end - msg) > len)
+		end = msg + len;
+	for (p = msg; p < end;) {
+		if ((size_t)(end - p) > 23 && !strncasecmp(p, "Authentication-Results:", 23)) {
+			const char	*v = p + 23, *e;
+			char		*val;
+
+			while (v < end && (*v == ' ' || *v == '\t'))
+				v++;
+			if ((size_t)(end - v) > al && !strncasecmp(v, authserv, al) &&
+			    (v[al] == ';' || v[al] == ' ' || v[al] == '\t')) {
+				for (e = v; e < end && !(e[0] == '\n' && e + 1 < end &&
+				    e[1] != ' ' && e[1] != '\t'); e++)
+					;
+				val = xstrndup(v, (size_t)(e - v));
+				for (char *q = val; *q; q++)
+					*q = (char)tolower((unsigned char)*q);
+				pass = strstr(val, "dmarc=pass") != NULL ||
+				    strstr(val, "dkim=pass") != NULL;
+				free(val);
+				return pass;
+			}
+		}
+		if ((p = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			break;
+		p++;
+	}
+	return 0;
+}
+
 static void
 receive_reply(const struct mail_ctx *m, const struct token *t, const char *msg, size_t len,
     struct lmtp_reply *r)
@@ -505,6 +544,12 @@ receive_reply(const struct mail_ctx *m, const struct token *t, const char *msg, 
 	}
 	if (strcasecmp(addr, sub.address) != 0) {
 		reply(r, 550, "5.7.1", "this reply address belongs to another subscriber");
+		goto done;
+	}
+	if (m->conf->trusted_authserv != NULL &&
+	    !auth_results_pass(msg, len, m->conf->trusted_authserv)) {
+		reply(r, 550, "5.7.1", "the sender could not be verified (no DKIM or DMARC "
+		    "pass from %s)", m->conf->trusted_authserv);
 		goto done;
 	}
 	if (store_article_by_id(m->store, t->article, &a) != 0 || !a.live) {

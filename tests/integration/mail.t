@@ -153,6 +153,28 @@ print $p $msg;
 close $p;
 is($? >> 8, 67, 'a bad token: 67 (EX_NOUSER)');
 
+# With [mail] require_auth, a reply needs the trusted MTA's DKIM or DMARC pass.
+{
+	my $cfg = do { local $/; open(my $f, '<', $d->conf) or die; <$f> };
+	$cfg =~ s/^\[mail\]$/[mail]\nrequire_auth = mx.example.test/m;
+	my $strict = $d->dir . '/strict.conf';
+	open(my $f, '>', $strict) or die; print $f $cfg; close $f;
+	my $deliver = sub {
+		my ($extra, $id) = @_;
+		open(my $pp, '|-', Confab::confab(), '-c', $strict, 'deliver', '--recipient', $replyto) or die;
+		print $pp "${extra}From: Alice <alice\@$subs>\nMessage-ID: <$id>\nSubject: x\n\nChecked.\n";
+		close $pp;
+		return $? >> 8;
+	};
+	is($deliver->('', 'noauth-1@subs.example.test'), 65, 'require_auth: no Authentication-Results, refused');
+	is($deliver->("Authentication-Results: mx.example.test; dkim=fail\n", 'noauth-2@subs.example.test'), 65,
+	    'require_auth: dkim=fail, refused');
+	is($deliver->("Authentication-Results: mx.example.test;\n dmarc=pass header.from=$subs\n",
+	    'auth-1@subs.example.test'), 0, 'require_auth: a DMARC pass from the trusted MTA is taken');
+	is($deliver->("Authentication-Results: forged.example; dkim=pass\n", 'noauth-3@subs.example.test'), 65,
+	    'require_auth: a pass from another authserv-id does not count');
+}
+
 # 5. Subscribe by mail: double opt-in, then unsubscribe through List-Unsubscribe.
 ($rc, $o) = swaks('--server', "127.0.0.1:$smtp", '--from', "bob\@$subs",
     '--to', "blogs.ecatworld+subscribe\@$list", '--header', "From: Bob <bob\@$subs>", '--body', 'subscribe');
