@@ -12,6 +12,7 @@
 #include "html2text.h"
 #include "log.h"
 #include "mail.h"
+#include "msg.h"
 #include "post.h"
 #include "render.h"
 #include "rfc2047.h"
@@ -69,72 +70,6 @@ reply(struct lmtp_reply *r, int code, const char *enh, const char *fmt, ...)
 }
 
 /* Header helpers. */
-
-/* Raw header value, unfolded; caller owns; NULL if absent. */
-static char *
-header(const char *msg, size_t len, const char *name)
-{
-	const char	*end, *p, *e;
-	size_t		 nl = strlen(name);
-	struct buf	 b;
-
-	if ((end = strstr(msg, "\r\n\r\n")) == NULL || (size_t)(end - msg) > len)
-		end = msg + len;
-	for (p = msg; p < end;) {
-		if ((size_t)(end - p) > nl && !strncasecmp(p, name, nl) && p[nl] == ':') {
-			buf_init(&b);
-			for (e = p + nl + 1; e < end; e++) {
-				if (*e == '\r')
-					continue;
-				if (*e == '\n') {
-					if (e + 1 < end && (e[1] == ' ' || e[1] == '\t'))
-						continue;
-					break;
-				}
-				buf_addc(&b, *e);
-			}
-			{
-				char	*v = buf_steal(&b), *q = v;
-
-				while (*q == ' ' || *q == '\t')
-					q++;
-				memmove(v, q, strlen(q) + 1);
-				return v;
-			}
-		}
-		if ((p = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			break;
-		p++;
-	}
-	return NULL;
-}
-
-/* The address and decoded display name of a From-like header; 0 or -1. */
-static int
-mailbox(const char *v, char **name, char **addr)
-{
-	struct mailimf_mailbox	*mb = NULL;
-	size_t			 idx = 0;
-	char			*out = NULL;
-
-	if (v == NULL || mailimf_mailbox_parse(v, strlen(v), &idx, &mb) != MAILIMF_NO_ERROR)
-		return -1;
-	*addr = xstrdup(mb->mb_addr_spec);
-	*name = NULL;
-	if (mb->mb_display_name != NULL) {
-		idx = 0;
-		if (mailmime_encoded_phrase_parse("utf-8", mb->mb_display_name,
-		    strlen(mb->mb_display_name), &idx, "utf-8", &out) == MAILIMF_NO_ERROR) {
-			*name = xstrdup(out);
-			free(out);
-		} else
-			*name = xstrdup(mb->mb_display_name);
-	}
-	if (*name == NULL)
-		*name = xstrdup("");
-	mailimf_mailbox_free(mb);
-	return 0;
-}
 
 /* Subscriptions. */
 
@@ -537,8 +472,8 @@ receive_reply(const struct mail_ctx *m, const struct token *t, const char *msg, 
 		return;
 	}
 	have_sub = 1;
-	from = header(msg, len, "From");
-	if (mailbox(from, &name, &addr) == -1) {
+	from = msg_header(msg, len, "From");
+	if (msg_mailbox(from, &name, &addr) == -1) {
 		reply(r, 550, "5.6.0", "no usable From: header");
 		goto done;
 	}
@@ -577,7 +512,7 @@ receive_reply(const struct mail_ctx *m, const struct token *t, const char *msg, 
 		reply(r, 550, "5.6.0", "the reply has no text of its own (only quotes)");
 		goto done;
 	}
-	mid = header(msg, len, "Message-ID");
+	mid = msg_header(msg, len, "Message-ID");
 	if (mid != NULL && store_msgid_exists(m->store, mid) == 0) {
 		reply(r, 250, "2.0.0", "already posted");
 		goto done;
@@ -660,8 +595,8 @@ mail_receive(const struct mail_ctx *m, const char *mail_from, const char *rcpt,
 		return;
 	case MAILADDR_SUBSCRIBE:
 	case MAILADDR_UNSUBSCRIBE:
-		from = header(msg, len, "From");
-		if (mailbox(from, &name, &addr) == -1) {
+		from = msg_header(msg, len, "From");
+		if (msg_mailbox(from, &name, &addr) == -1) {
 			free(from);
 			if (mail_from == NULL || *mail_from == '\0') {
 				reply(r, 550, "5.6.0", "no usable From: header");
@@ -725,8 +660,8 @@ list_mail(struct mailer *mr, const struct store_sub *sub, const struct store_art
 	if (store_group_get(mr->store, sub->group, &g) != 0)
 		return NULL;
 	blog = g.description && *g.description ? g.description : g.name;
-	from = header(a->data, a->head_len, "From");
-	if (mailbox(from, &name, &addr) == -1)
+	from = msg_header(a->data, a->head_len, "From");
+	if (msg_mailbox(from, &name, &addr) == -1)
 		name = xstrdup("Anonymous");
 	xasprintf(&tmp, "%s via %s", *name ? name : "Anonymous", blog);
 	phrase = rfc2047_encode(tmp, RFC2047_PHRASE, 6);
@@ -742,7 +677,7 @@ list_mail(struct mailer *mr, const struct store_sub *sub, const struct store_art
 	buf_printf(&b, "Reply-To: <%s>\r\n", raddr);
 	buf_printf(&b, "To: <%s>\r\n", list);
 	for (i = 0; keep[i] != NULL; i++) {
-		if ((v = header(a->data, a->head_len, keep[i])) == NULL)
+		if ((v = msg_header(a->data, a->head_len, keep[i])) == NULL)
 			continue;
 		if (!strcmp(keep[i], "References"))
 			buf_printf(&b, "References: %s\r\n", v);	/* unfolded: may be long */

@@ -12,6 +12,7 @@
 
 #include "auth.h"
 #include "nntp.h"
+#include "msg.h"
 #include "nntp_cmd.h"
 #include "outbox.h"
 #include "post.h"
@@ -131,40 +132,6 @@ select_group(struct session *s, const char *name, struct store_group *g)
 	s->gid = g->id;
 	s->cur = g->count > 0 ? g->low : 0;
 	return 0;
-}
-
-/* Header value (unfolded) from a header block; caller owns; NULL if absent. */
-static char *
-header_value(const char *head, size_t len, const char *name)
-{
-	size_t		 nl = strlen(name);
-	const char	*p = head, *end = head + len, *v, *e;
-	struct buf	 b;
-
-	while (p < end) {
-		if ((size_t)(end - p) > nl && !strncasecmp(p, name, nl) && p[nl] == ':') {
-			v = p + nl + 1;
-			while (v < end && (*v == ' ' || *v == '\t'))
-				v++;
-			buf_init(&b);
-			for (e = v; e < end; e++) {
-				if (*e == '\r')
-					continue;
-				if (*e == '\n') {
-					if (e + 1 < end && (e[1] == ' ' || e[1] == '\t'))
-						continue;
-					break;
-				}
-				buf_addc(&b, *e == '\t' ? ' ' : *e);
-			}
-			return buf_steal(&b);
-		}
-		p = memchr(p, '\n', (size_t)(end - p));
-		if (p == NULL)
-			break;
-		p++;
-	}
-	return NULL;
 }
 
 /* Look up the article an ARTICLE-like command names; on failure the reply is sent.
@@ -594,7 +561,7 @@ field_value(const char *field, const char *data, size_t head_len, size_t len)
 		xasprintf(&v, "%zu", n);
 		return v;
 	}
-	return header_value(data, head_len, field);
+	return msg_header(data, head_len, field);
 }
 
 static int
@@ -622,7 +589,7 @@ hdr_cb(long long num, const char *data, size_t head_len, void *arg)
 	char		*v;
 
 	/* :bytes and :lines need the whole article; the row has head_len only. */
-	v = header_value(data, head_len, s->stream.arg);
+	v = msg_header(data, head_len, s->stream.arg);
 	hdr_line(s, num, v);
 	free(v);
 	return 0;

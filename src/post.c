@@ -12,6 +12,7 @@
 
 #include "import.h"
 #include "log.h"
+#include "msg.h"
 #include "post.h"
 
 int
@@ -20,113 +21,6 @@ post_group_policy(const struct conf *c, const char *group)
 	const struct conf_source	*s = conf_source_by_group(c, group);
 
 	return s ? (int)s->posting : POST_NO;
-}
-
-/* Raw header value, unfolded; caller owns; NULL if absent. */
-static char *
-hdr(const char *data, size_t head_len, const char *name)
-{
-	size_t		 nl = strlen(name);
-	const char	*p = data, *end = data + head_len, *e;
-	struct buf	 b;
-
-	while (p < end) {
-		if ((size_t)(end - p) > nl && !strncasecmp(p, name, nl) && p[nl] == ':') {
-			p += nl + 1;
-			while (p < end && (*p == ' ' || *p == '\t'))
-				p++;
-			buf_init(&b);
-			for (e = p; e < end; e++) {
-				if (*e == '\r')
-					continue;
-				if (*e == '\n') {
-					if (e + 1 < end && (e[1] == ' ' || e[1] == '\t'))
-						continue;
-					break;
-				}
-				buf_addc(&b, *e);
-			}
-			while (b.len > 0 && (b.data[b.len - 1] == ' ' || b.data[b.len - 1] == '\t'))
-				b.data[--b.len] = '\0';
-			return buf_steal(&b);
-		}
-		if ((p = memchr(p, '\n', (size_t)(end - p))) == NULL)
-			break;
-		p++;
-	}
-	return NULL;
-}
-
-/* Decode RFC 2047 words into UTF-8; caller owns. */
-static char *
-decode_words(const char *s)
-{
-	size_t	 idx = 0;
-	char	*out = NULL, *ret;
-
-	if (mailmime_encoded_phrase_parse("utf-8", s, strlen(s), &idx, "utf-8", &out) !=
-	    MAILIMF_NO_ERROR || out == NULL)
-		return xstrdup(s);
-	ret = xstrdup(out);
-	free(out);
-	return ret;
-}
-
-/* A plausible addr-spec: local@domain, no spaces, brackets or controls (libetpan
- * accepts obsolete forms such as "a b c <" as an address). */
-static int
-valid_addr(const char *a)
-{
-	const char	*at = strrchr(a, '@'), *p;
-
-	if (at == NULL || at == a || at[1] == '\0' || at[1] == '.')
-		return 0;
-	for (p = a; *p; p++)
-		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
-		    strchr("<>()[],;\\", *p) != NULL)
-			return 0;
-	return 1;
-}
-
-/* Parse From: into a display name and an address: "Name <a@b>", or the old news
- * form "a@b (Name)". */
-static int
-parse_from(const char *v, char **name, char **addr)
-{
-	struct mailimf_mailbox_list	*ml = NULL;
-	struct mailimf_mailbox		*mb;
-	size_t				 idx = 0, n;
-	const char			*comment = NULL;
-
-	if (mailimf_mailbox_list_parse(v, strlen(v), &idx, &ml) != MAILIMF_NO_ERROR)
-		return -1;
-	while (v[idx] == ' ' || v[idx] == '\t')
-		idx++;
-	if (v[idx] == '(' && (n = strlen(v + idx)) >= 2 && v[idx + n - 1] == ')')
-		comment = v + idx;
-	else if (v[idx] != '\0')
-		goto fail;		/* trailing garbage */
-	if (clist_count(ml->mb_list) != 1)
-		goto fail;
-	mb = clist_content(clist_begin(ml->mb_list));
-	if (mb->mb_addr_spec == NULL || !valid_addr(mb->mb_addr_spec))
-		goto fail;
-	*addr = xstrdup(mb->mb_addr_spec);
-	if (mb->mb_display_name != NULL)
-		*name = decode_words(mb->mb_display_name);
-	else if (comment != NULL) {
-		char *c = xstrdup(comment + 1);
-
-		c[strlen(c) - 1] = '\0';
-		*name = decode_words(c);
-		free(c);
-	} else
-		*name = xstrdup("");
-	mailimf_mailbox_list_free(ml);
-	return 0;
-fail:
-	mailimf_mailbox_list_free(ml);
-	return -1;
 }
 
 static int
@@ -181,8 +75,8 @@ static char *
 decode_body(const char *data, size_t head_len, size_t len, int *flowed, int *delsp,
     const char **why)
 {
-	char		*ct = hdr(data, head_len, "Content-Type");
-	char		*cte = hdr(data, head_len, "Content-Transfer-Encoding");
+	char		*ct = msg_header(data, head_len, "Content-Type");
+	char		*cte = msg_header(data, head_len, "Content-Transfer-Encoding");
 	char		*charset = NULL, *dec = NULL, *conv = NULL, *out = NULL;
 	size_t		 declen = 0, convlen = 0, idx = 0, i;
 	int		 enc = MAILMIME_MECHANISM_8BIT;
@@ -567,15 +461,15 @@ post_article(const struct post_req *r, char *msg, size_t msglen, char *msgid_out
 		goto done;
 	}
 	head_len = (size_t)(p - r->data) + 4;
-	if ((ng = hdr(r->data, head_len, "Newsgroups")) == NULL)
+	if ((ng = msg_header(r->data, head_len, "Newsgroups")) == NULL)
 		why = "missing Newsgroups header";
-	else if ((subj = hdr(r->data, head_len, "Subject")) == NULL || *subj == '\0')
+	else if ((subj = msg_header(r->data, head_len, "Subject")) == NULL || *subj == '\0')
 		why = "missing Subject header";
-	else if ((from = hdr(r->data, head_len, "From")) == NULL)
+	else if ((from = msg_header(r->data, head_len, "From")) == NULL)
 		why = "missing From header";
 	if (why != NULL)
 		goto done;
-	if (parse_from(from, &name, &addr) == -1) {
+	if (msg_mailbox(from, &name, &addr) == -1) {
 		why = "malformed From header";
 		goto done;
 	}
@@ -603,17 +497,17 @@ post_article(const struct post_req *r, char *msg, size_t msglen, char *msgid_out
 		code = 441;	/* RFC 3977 6.3.1: after the article only 240 or 441 */
 		goto done;
 	}
-	if ((tmp = hdr(r->data, head_len, "Control")) != NULL) {
+	if ((tmp = msg_header(r->data, head_len, "Control")) != NULL) {
 		free(tmp);
 		why = "control messages are not accepted (delete a comment on the blog)";
 		goto done;
 	}
-	if ((tmp = hdr(r->data, head_len, "Supersedes")) != NULL) {
+	if ((tmp = msg_header(r->data, head_len, "Supersedes")) != NULL) {
 		free(tmp);
 		why = "superseding is not supported (edit the comment on the blog)";
 		goto done;
 	}
-	if ((msgid = hdr(r->data, head_len, "Message-ID")) != NULL) {
+	if ((msgid = msg_header(r->data, head_len, "Message-ID")) != NULL) {
 		if (!valid_msgid(msgid)) {
 			why = "malformed Message-ID";
 			goto done;
@@ -625,7 +519,7 @@ post_article(const struct post_req *r, char *msg, size_t msglen, char *msgid_out
 		}
 	}
 	/* The parent: the last known Message-ID of References. */
-	if ((refs = hdr(r->data, head_len, "References")) == NULL) {
+	if ((refs = msg_header(r->data, head_len, "References")) == NULL) {
 		why = "a new thread is a new blog article: only the blog's authors can start "
 		    "one (use a follow-up)";
 		goto done;

@@ -1,0 +1,121 @@
+/* msg.c: small RFC 5322 helpers shared by NNTP, posting and mail: header lookup
+ * and From:-style mailboxes (libetpan does the parsing). */
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <libetpan/libetpan.h>
+
+#include "log.h"
+#include "msg.h"
+
+char *
+msg_header(const char *msg, size_t len, const char *name)
+{
+	size_t		 nl = strlen(name);
+	const char	*p = msg, *end, *e;
+	struct buf	 b;
+
+	/* Only the header: up to the empty line. */
+	if ((end = strstr(msg, "\r\n\r\n")) == NULL || (size_t)(end - msg) > len)
+		end = msg + len;
+	else
+		end += 2;
+	while (p < end) {
+		if ((size_t)(end - p) > nl && !strncasecmp(p, name, nl) && p[nl] == ':') {
+			p += nl + 1;
+			while (p < end && (*p == ' ' || *p == '\t'))
+				p++;
+			buf_init(&b);
+			for (e = p; e < end; e++) {
+				if (*e == '\r')
+					continue;
+				if (*e == '\n') {
+					if (e + 1 < end && (e[1] == ' ' || e[1] == '\t'))
+						continue;	/* unfold: the WSP stays */
+					break;
+				}
+				buf_addc(&b, *e == '\t' ? ' ' : *e);
+			}
+			while (b.len > 0 && b.data[b.len - 1] == ' ')
+				b.data[--b.len] = '\0';
+			return buf_steal(&b);
+		}
+		if ((p = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			break;
+		p++;
+	}
+	return NULL;
+}
+
+char *
+msg_decode_words(const char *s)
+{
+	size_t	 idx = 0;
+	char	*out = NULL, *ret;
+
+	if (mailmime_encoded_phrase_parse("utf-8", s, strlen(s), &idx, "utf-8", &out) !=
+	    MAILIMF_NO_ERROR || out == NULL)
+		return xstrdup(s);
+	ret = xstrdup(out);
+	free(out);
+	return ret;
+}
+
+/* A plausible addr-spec: local@domain, no spaces, brackets or controls (libetpan
+ * accepts obsolete forms such as "a b c <" as an address). */
+int
+msg_valid_addr(const char *a)
+{
+	const char	*at = strrchr(a, '@'), *p;
+
+	if (at == NULL || at == a || at[1] == '\0' || at[1] == '.')
+		return 0;
+	for (p = a; *p; p++)
+		if ((unsigned char)*p <= ' ' || (unsigned char)*p >= 0x7f ||
+		    strchr("<>()[],;\\", *p) != NULL)
+			return 0;
+	return 1;
+}
+
+/* Parse From: into a display name and an address: "Name <a@b>", or the old news
+ * form "a@b (Name)". */
+int
+msg_mailbox(const char *v, char **name, char **addr)
+{
+	struct mailimf_mailbox_list	*ml = NULL;
+	struct mailimf_mailbox		*mb;
+	size_t				 idx = 0, n;
+	const char			*comment = NULL;
+
+	if (mailimf_mailbox_list_parse(v, strlen(v), &idx, &ml) != MAILIMF_NO_ERROR)
+		return -1;
+	while (v[idx] == ' ' || v[idx] == '\t')
+		idx++;
+	if (v[idx] == '(' && (n = strlen(v + idx)) >= 2 && v[idx + n - 1] == ')')
+		comment = v + idx;
+	else if (v[idx] != '\0')
+		goto fail;		/* trailing garbage */
+	if (clist_count(ml->mb_list) != 1)
+		goto fail;
+	mb = clist_content(clist_begin(ml->mb_list));
+	if (mb->mb_addr_spec == NULL || !msg_valid_addr(mb->mb_addr_spec))
+		goto fail;
+	*addr = xstrdup(mb->mb_addr_spec);
+	if (mb->mb_display_name != NULL)
+		*name = msg_decode_words(mb->mb_display_name);
+	else if (comment != NULL) {
+		char *c = xstrdup(comment + 1);
+
+		c[strlen(c) - 1] = '\0';
+		*name = msg_decode_words(c);
+		free(c);
+	} else
+		*name = xstrdup("");
+	mailimf_mailbox_list_free(ml);
+	return 0;
+fail:
+	mailimf_mailbox_list_free(ml);
+	return -1;
+}
+

@@ -1,0 +1,18 @@
+/* msg.h: RFC 5322 helpers: headers and mailboxes. */
+#ifndef CONFAB_MSG_H
+#define CONFAB_MSG_H
+
+#include <stddef.h>
+
+/* The first `name` header of a message (only its header part is searched), unfolded,
+ * tabs as spaces, trimmed; caller owns; NULL if absent. RFC 2047 words stay encoded. */
+char	*msg_header(const char *msg, size_t len, const char *name);
+/* RFC 2047 words decoded to UTF-8; caller owns. */
+char	*msg_decode_words(const char *);
+/* A plausible addr-spec: local@domain, no spaces, brackets or controls. */
+int	 msg_valid_addr(const char *);
+/* A From:-style mailbox: "Name <a@b>", "a@b", or the old news form "a@b (Name)".
+ * 0 with *name (decoded, maybe "") and *addr set (caller owns both), or -1. */
+int	 msg_mailbox(const char *v, char **name, char **addr);
+
+#endif
