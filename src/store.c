@@ -1242,6 +1242,27 @@ store_fetch_cache_put(struct store *s, const char *source, const char *url,
 	return run(s, st, "fetch cache put");
 }
 
+/* Collect column 0 of every row, then call cb for each once the statement is reset
+ * (callbacks may use the store); stops at the first non-zero return. */
+static int
+each_id(struct store *s, sqlite3_stmt *st, store_id_cb cb, void *arg, const char *what)
+{
+	long long	*v = NULL;
+	size_t		 n = 0, i;
+	int		 rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		v[n++] = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_reset(st);
+	for (i = 0; rc == SQLITE_DONE && i < n; i++)
+		if (cb(v[i], arg) != 0)
+			break;
+	free(v);
+	return rc == SQLITE_DONE ? 0 : dberr(s, what);
+}
+
 /* Outbox. */
 
 void
@@ -1352,21 +1373,9 @@ int
 store_outbox_due(struct store *s, time_t now, store_id_cb cb, void *arg)
 {
 	sqlite3_stmt	*st = prep(s, S_OB_DUE);
-	long long	*v = NULL;
-	size_t		 n = 0, i;
-	int		 rc;
 
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		v = xreallocarray(v, n + 1, sizeof(*v));
-		v[n++] = sqlite3_column_int64(st, 0);
-	}
-	sqlite3_reset(st);
-	for (i = 0; i < n; i++)
-		if (cb(v[i], arg) != 0)
-			break;
-	free(v);
-	return rc == SQLITE_DONE ? 0 : dberr(s, "outbox due");
+	return each_id(s, st, cb, arg, "outbox due");
 }
 
 int
@@ -1584,22 +1593,10 @@ int
 store_mq_due(struct store *s, time_t now, int limit, store_id_cb cb, void *arg)
 {
 	sqlite3_stmt	*st = prep(s, S_MQ_DUE);
-	long long	*v = NULL;
-	size_t		 n = 0, i;
-	int		 rc;
 
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
 	sqlite3_bind_int(st, 2, limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		v = xreallocarray(v, n + 1, sizeof(*v));
-		v[n++] = sqlite3_column_int64(st, 0);
-	}
-	sqlite3_reset(st);
-	for (i = 0; i < n; i++)
-		if (cb(v[i], arg) != 0)
-			break;
-	free(v);
-	return rc == SQLITE_DONE ? 0 : dberr(s, "mail queue due");
+	return each_id(s, st, cb, arg, "mail queue due");
 }
 
 int
@@ -1662,20 +1659,7 @@ store_mq_del(struct store *s, long long id)
 int
 store_mq_sending(struct store *s, store_id_cb cb, void *arg)
 {
-	sqlite3_stmt	*st = prep(s, S_MQ_SENDING);
-	long long	*v = NULL;
-	size_t		 n = 0, i;
-	int		 rc;
-
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		v = xreallocarray(v, n + 1, sizeof(*v));
-		v[n++] = sqlite3_column_int64(st, 0);
-	}
-	sqlite3_reset(st);
-	for (i = 0; i < n; i++)
-		cb(v[i], arg);
-	free(v);
-	return rc == SQLITE_DONE ? 0 : dberr(s, "mail queue sending");
+	return each_id(s, prep(s, S_MQ_SENDING), cb, arg, "mail queue sending");
 }
 
 int
