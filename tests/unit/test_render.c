@@ -463,6 +463,53 @@ test_fixture(const char *name, const char **files, int nfiles)
 	store_close(st);
 }
 
+/* category_group: an article in a mapped category is cross-posted, with its number in
+ * each group in Xref, and its comments follow it. */
+static void
+test_crosspost(void)
+{
+	char			 path[300], err[256];
+	struct conf		*c, *saved = conf;
+	struct store		*st = fresh_store("cross");
+	struct store_article	 a;
+	struct item		 it[2];
+	char			*cats[] = { "Rossi" };
+	char			*v;
+	FILE			*f;
+
+	snprintf(path, sizeof(path), "%s/cross.conf", dir);
+	f = fopen(path, "w");
+	fprintf(f, "[server]\nhostname = news.example.test\n[store]\npath = %s/y.db\n"
+	    "[source ecat]\ntype = local\ndomain = blog.example\n"
+	    "category_group = rossi blogs.ecat.rossi\n"
+	    "category_group = other blogs.ecat.other\n", dir);
+	fclose(f);
+	if ((c = conf_load(path, err, sizeof(err))) == NULL)
+		fatal("%s", err);
+	conf = c;
+	it[0] = mk(ITEM_POST, 9, 0, 0, "admin", "<p>x</p>");
+	it[0].categories = cats;
+	it[0].ncategories = 1;
+	it[1] = mk(ITEM_COMMENT, 9, 91, 0, "Reader", "<p>y</p>");
+	run(st, it, 2);
+	ok(get(st, "<p9@blog.example>", &a) == 0, "cross-posted post");
+	v = hdr(&a, "Newsgroups");
+	is_str(v, "blogs.ecat,blogs.ecat.rossi", "Newsgroups: the source's group, then the category's");
+	free(v);
+	v = hdr(&a, "Xref");
+	is_str(v, "news.example.test blogs.ecat:1 blogs.ecat.rossi:1", "Xref: its number in each");
+	free(v);
+	store_article_clear(&a);
+	ok(get(st, "<p9.c91@blog.example>", &a) == 0, "its comment");
+	v = hdr(&a, "Newsgroups");
+	is_str(v, "blogs.ecat,blogs.ecat.rossi", "comments follow the post's groups");
+	free(v);
+	store_article_clear(&a);
+	conf = saved;
+	conf_free(c);
+	store_close(st);
+}
+
 int
 main(void)
 {
@@ -484,6 +531,7 @@ main(void)
 	memset(key, 7, sizeof(key));
 	test_basic();
 	test_hostile();
+	test_crosspost();
 	free(conf->sources[0].domain);
 	conf->sources[0].domain = xstrdup("e-catworld.example");
 	test_fixture("wxr", wxr, 1);
