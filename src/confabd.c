@@ -89,6 +89,16 @@ lmtp_data(const char *mail_from, const char **rcpts, int n, const char *msg, siz
 	for (i = 0; i < n; i++)
 		mail_receive(&mailctx, mail_from, rcpts[i], msg, len, &replies[i]);
 	mailer_kick(mailer);
+	outbox_kick(srv.outbox);	/* replies to blogs go out now */
+}
+
+static void
+outbox_refused(const struct store_outbox *e, const char *why, void *arg)
+{
+	const struct conf_source	*src = conf_source_find(srv.conf, e->source);
+
+	if (src != NULL)
+		mailer_refused(mailer, src->group, e->email, e->msgid, e->html, why);
 }
 
 static void
@@ -517,6 +527,7 @@ main(int argc, char *argv[])
 	outbox_set_conf(srv.outbox, srv.conf, poller);
 	lmtp = lmtp_new(srv.base, &lmtp_h);
 	mailer = mailer_new(srv.base, srv.store, srv.key);
+	outbox_on_refused(srv.outbox, outbox_refused, NULL);
 	mail_setup(srv.conf);
 	log_info("confabd %s ready (%s)", PACKAGE_VERSION, srv.conf->hostname);
 	sysd_notify("READY=1");

@@ -901,6 +901,50 @@ mailer_scan(struct mailer *mr)
 		log_info("mail: %ld mails queued", e.queued);
 }
 
+void
+mailer_refused(struct mailer *mr, const char *group, const char *address,
+    const char *msgid, const char *html, const char *why)
+{
+	struct store_group	 g;
+	struct store_sub	 sub;
+	struct buf		 b;
+	char			*list, *text, date[64];
+
+	if (mr->conf == NULL || mr->conf->mail_domain == NULL || address == NULL ||
+	    store_group_get(mr->store, group, &g) != 0)
+		return;
+	if (store_sub_find(mr->store, g.id, "", address, &sub) != 0) {
+		store_group_clear(&g);
+		return;		/* not a subscriber: not our business to mail them */
+	}
+	list = mailaddr_make(MAILADDR_POST, g.name, mr->conf->mail_domain);
+	text = html2text(html ? html : "", html ? strlen(html) : 0, 72);
+	render_date(time(NULL), date, sizeof(date));
+	buf_init(&b);
+	buf_printf(&b, "From: %s <%s>\r\nTo: <%s>\r\nSubject: Your reply could not be posted\r\n"
+	    "Date: %s\r\nMessage-ID: <refused.%lld.%lld@%s>\r\nIn-Reply-To: %s\r\n"
+	    "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
+	    "The blog did not take your reply %s:\r\n\r\n    %s\r\n\r\n"
+	    "This is what you wrote:\r\n\r\n", g.name, list, sub.address, date, sub.id,
+	    (long long)time(NULL), mr->conf->mail_domain, msgid, msgid, why);
+	for (const char *p = text; *p; p++) {
+		if (*p == '\n')
+			buf_adds(&b, "\r\n");
+		else
+			buf_addc(&b, *p);
+	}
+	if (store_mq_add(mr->store, sub.id, -(long long)time(NULL), MQ_PREPARED, time(NULL),
+	    b.data, b.len) == 0)
+		log_info("mail: told %s that %s was refused", sub.address, msgid);
+	mailer_kick(mr);
+	buf_free(&b);
+	free(list);
+	free(text);
+	store_sub_clear(&sub);
+	store_group_clear(&g);
+}
+
 /* Daily digests: one MIME digest (RFC 2046 5.1.5) per subscriber of what was
  * collected, each article as the subscriber would have got it. */
 struct digest {

@@ -47,5 +47,9 @@ struct mailer	*mailer_new(struct event_base *, struct store *,
 void		 mailer_set_conf(struct mailer *, const struct conf *);
 void		 mailer_kick(struct mailer *);	/* new articles or queued mail: look now */
 void		 mailer_free(struct mailer *);
+/* The blog refused a comment after its author was told 240: if the author's address is
+ * a subscriber of that blog's group, mail them why, with their text. */
+void		 mailer_refused(struct mailer *, const char *group, const char *address,
+		    const char *msgid, const char *html, const char *why);
 
 #endif

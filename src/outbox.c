@@ -34,6 +34,8 @@ struct outbox {
 	const struct conf	*conf;
 	struct poller		*poller;
 	struct outbox_wait	*waits;
+	outbox_refused_cb	 refused;	/* nobody waited for a refusal: tell them */
+	void			*refused_arg;
 	long long		*inflight;	/* ids being delivered */
 	size_t			 ninflight;
 	struct event		*scan;
@@ -66,17 +68,21 @@ wait_done(struct outbox_wait *w, int code, const char *msg)
 	free(w);
 }
 
-/* Tell whoever waits for entry id. */
-static void
+/* Tell whoever waits for entry id; returns how many did. */
+static int
 verdict(struct outbox *ob, long long id, int code, const char *msg)
 {
 	struct outbox_wait	*w, *next;
+	int			 n = 0;
 
 	for (w = ob->waits; w != NULL; w = next) {
 		next = w->next;
-		if (w->id == id)
+		if (w->id == id && w->cb != NULL) {
 			wait_done(w, code, msg);
+			n++;
+		}
 	}
+	return n;
 }
 
 static void
@@ -243,7 +249,8 @@ delivered(const struct fetch_res *r, void *arg)
 		why[strcspn(why, "\r\n")] = '\0';
 		store_outbox_finish(ob->store, id, OB_REFUSED, 0, why);
 		log_info("%s: %s refused: %s", e.source, e.msgid, why);
-		verdict(ob, id, 441, why);
+		if (verdict(ob, id, 441, why) == 0 && ob->refused != NULL)
+			ob->refused(&e, why, ob->refused_arg);
 	} else {
 		snprintf(why, sizeof(why), "%s", r->status ? "blog answered HTTP " : r->error);
 		if (r->status)
@@ -368,6 +375,19 @@ outbox_set_conf(struct outbox *ob, const struct conf *c, struct poller *p)
 	event_del(ob->scan);
 	event_add(ob->scan, &tv);
 	event_base_once(ob->base, -1, EV_TIMEOUT, scan_cb, ob, NULL);
+}
+
+void
+outbox_kick(struct outbox *ob)
+{
+	event_base_once(ob->base, -1, EV_TIMEOUT, scan_cb, ob, NULL);
+}
+
+void
+outbox_on_refused(struct outbox *ob, outbox_refused_cb cb, void *arg)
+{
+	ob->refused = cb;
+	ob->refused_arg = arg;
 }
 
 void

@@ -35,6 +35,12 @@ struct outbox_wait *outbox_deliver_as(struct outbox *, long long id, int timeout
 		    const char *source, const char *user, const char *pass, outbox_cb, void *arg);
 /* The waiter went away (connection closed): no callback. Delivery goes on. */
 void		 outbox_cancel(struct outbox_wait *);
+/* Called when the blog refuses an entry nobody is waiting for any more (the poster got
+ * 240 already, e.g. a reply by mail), so that they can be told why. */
+typedef void (*outbox_refused_cb)(const struct store_outbox *, const char *why, void *arg);
+void		 outbox_on_refused(struct outbox *, outbox_refused_cb, void *arg);
+/* Look for due entries now (a new one was queued without a waiter). */
+void		 outbox_kick(struct outbox *);
 /* Entries pending (for tests and status). */
 long		 outbox_pending(struct outbox *);
 

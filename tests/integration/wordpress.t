@@ -7,7 +7,8 @@ use warnings;
 use Test::More;
 use JSON::PP;
 use Time::HiRes qw(sleep time);
-use Confab;
+use File::Temp;
+use Confab qw(run_cmd);
 use WP;
 
 plan skip_all => 'WordPress test packages missing or not root (see tests/wp/README)'
@@ -19,9 +20,24 @@ diag(sprintf('WordPress up in %.1f s', time - $t0));
 my $host = '127.0.0.1';
 my $data = Confab::srcdir() . '/tests/data';
 
+# A private Postfix too, when installed, for replies by mail to the blog (section 9).
+my $have_mta = -x '/usr/sbin/postfix' && -x '/usr/bin/swaks';
+my ($smtp, $lmtp) = (Confab::free_port(), Confab::free_port());
+my $mdir = File::Temp::tempdir('mta-XXXXXX', DIR => '/tmp', CLEANUP => !$ENV{KEEP});
+my $mta = Confab::srcdir() . '/tests/mta';
+if ($have_mta) {
+	my $o = `$mta/mta-up.sh $mdir $smtp $lmtp lists.example.test subs.example.test 2>&1`;
+	if ($?) { diag "mta-up.sh: $o"; $have_mta = 0; }
+}
+END { local $?; system("$mta/mta-down.sh", $mdir) if $mdir && -d "$mdir/etc"; }
+
 my $d = Confab->new(start => 0,
     server => "post_timeout = 3\nretry_interval = 1\n",
     sources => <<"EOS");
+[mail]
+domain = lists.example.test
+relay = 127.0.0.1:$smtp
+listen_lmtp = 127.0.0.1:$lmtp
 [source ecat]
 type = wordpress
 url = @{[ $wp->url ]}/
@@ -169,6 +185,55 @@ like($rd->line, qr/^240 /, 'posted');
 my ($asr) = grep { ($_->{content} // '') =~ /Posted as the reader/ } @{ wp_comments() };
 is($asr->{user_id}, $wp->env('WP_READER_ID'), 'the comment belongs to the WordPress user');
 is($asr->{parent}, 10404, '... under the right parent');
+
+# 9. Replies by mail to the blog, through Postfix and LMTP; a refusal is mailed back.
+SKIP: {
+	skip 'postfix or swaks not installed', 8 unless $have_mta;
+	my $subs = 'subs.example.test';
+	my $wait_mail = sub {
+		my ($re) = @_;
+		for (1 .. 150) {
+			for my $fn (glob("$mdir/maildirs/alice/new/*")) {
+				open(my $fh, '<', $fn) or next;
+				local $/;
+				my $m = <$fh>;
+				return $m if $m =~ $re;
+			}
+			sleep 0.2;
+		}
+		return '';
+	};
+	is(scalar $d->confab_cmd('subscribe', 'blogs.ecatworld', "alice\@$subs", '--no-confirm'), 0,
+	    'alice subscribes');
+	like(post_reply('Luca Salvarani <luca.salvarani@mail.example>', "<p2481.c10404\@$host>",
+	    "For the list and the blog.", '<nntp-for-list@example.org>'), qr/^240 /, 'a follow-up');
+	my $m = $wait_mail->(qr/nntp-for-list\@example\.org/);
+	my ($reply) = $m =~ /^Reply-To: <(reply\+[a-z2-7]+\@lists\.example\.test)>/mi;
+	ok($reply, 'alice gets it, with a reply address');
+	my ($parent) = grep { ($_->{content} // '') =~ /For the list and the blog/ } @{ wp_comments() };
+	my $o;
+	run_cmd(\$o, 'swaks', '--silent', '1', '--server', "127.0.0.1:$smtp", '--from', "alice\@$subs",
+	    '--to', $reply, '--header', "From: Alice <alice\@$subs>",
+	    '--header', 'Message-Id: <mail-to-wp-1@subs.example.test>',
+	    '--body', "Replied by mail, to WordPress.\n\nOn Mon, 1 Jan 2024, X wrote:\n> For the list\n");
+	my $c;
+	for (1 .. 150) {
+		($c) = grep { ($_->{content} // '') =~ /Replied by mail, to WordPress/ } @{ wp_comments() };
+		last if $c;
+		sleep 0.2;
+	}
+	ok($c, 'the mailed reply is a comment on WordPress');
+	is($c->{parent}, $parent->{id}, '... under the article answered');
+	unlike($c->{content} // '', qr/For the list/, '... without the quoted tail');
+	$wp->wp('close', 2481);
+	run_cmd(\$o, 'swaks', '--silent', '1', '--server', "127.0.0.1:$smtp", '--from', "alice\@$subs",
+	    '--to', $reply, '--header', "From: Alice <alice\@$subs>",
+	    '--header', 'Message-Id: <mail-to-wp-2@subs.example.test>', '--body', 'Too late.');
+	my $n = $wait_mail->(qr/Subject: Your reply could not be posted/);
+	ok($n, 'comments closed: alice is told her reply was not posted');
+	like($n, qr/rest_comment_closed/, '... with the blog\'s reason');
+	$wp->wp('open', 2481);
+}
 
 $d->stop;
 $wp->down;
