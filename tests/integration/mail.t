@@ -218,6 +218,16 @@ like(hdr($m // '', 'Content-Type') // '', qr{^multipart/digest; boundary=}, 'a M
 ok(($m // '') =~ /digest-1\@example\.org/ && ($m // '') =~ /Digest two\./, 'with both articles');
 is(scalar(grep { /^Message-ID: <digest-1\@example\.org>/mi } maildir('carol')), 1, 'one mail, not one per article');
 
+# confabd killed right after publishing: the list mail still goes out, once.
+like(post_followup('<p2481.c10401@e-catworld.example>', 'Mailed after a crash.', '<crash-mail-1@example.org>'),
+    qr/^240 /, 'posted');
+$d->stop('KILL');
+$d->start;
+ok(wait_mail('alice', qr/crash-mail-1\@example\.org/), 'after SIGKILL and restart, the list mail is sent');
+sleep 1;
+is(scalar(grep { (hdr($_, 'Message-ID') // '') eq '<crash-mail-1@example.org>' } maildir('alice')), 1,
+    '... exactly once');
+
 # 7. confabd down: Postfix keeps the reply and it lands once confabd is back.
 $d->stop;
 ($rc, $o) = swaks('--server', "127.0.0.1:$smtp", '--from', "alice\@$subs", '--to', $replyto,
