@@ -143,10 +143,12 @@ find_article(struct session *s, int argc, char **argv, struct store_article *a,
 	struct store	*st = s->srv->store;
 	long long	 n;
 	const char	*e;
-	int		 rc;
+	int		 rc, stat = toupper((unsigned char)argv[0][0]) == 'S';
 
 	if (argc > 1 && is_msgid(argv[1])) {
-		if ((rc = store_article_by_msgid(st, argv[1], a)) == -1) {
+		rc = stat ? store_article_stat_msgid(st, argv[1], a) :
+		    store_article_by_msgid(st, argv[1], a);
+		if (rc == -1) {
 			nntp_reply(s, "403 internal fault");
 			return -1;
 		}
@@ -177,7 +179,9 @@ find_article(struct session *s, int argc, char **argv, struct store_article *a,
 		}
 		n = s->cur;
 	}
-	if ((rc = store_article_by_num(st, s->gid, n, a)) == -1) {
+	rc = stat ? store_article_stat_num(st, s->gid, n, a) :
+	    store_article_by_num(st, s->gid, n, a);
+	if (rc == -1) {
 		nntp_reply(s, "403 internal fault");
 		return -1;
 	}
@@ -424,7 +428,7 @@ cmd_step(struct session *s, int argc, char **argv)
 		return;
 	}
 	rc = store_article_step(s->srv->store, s->gid, s->cur, next ? 1 : -1, &n);
-	if (rc != 0 || store_article_by_num(s->srv->store, s->gid, n, &a) != 0) {
+	if (rc != 0 || store_article_stat_num(s->srv->store, s->gid, n, &a) != 0) {
 		nntp_reply(s, next ? "421 no next article in this group" :
 		    "422 no previous article in this group");
 		return;

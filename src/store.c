@@ -15,6 +15,7 @@ enum stmt_id {
 	S_ITEM_GET, S_ITEM_INS, S_ITEM_UPD, S_ITEM_STAMP, S_ITEM_BY_LINK, S_ITEM_VANISH,
 	S_ITEM_DIRTY, S_ITEM_CLEAN, S_LOCAL_ID, S_ITEM_REF, S_ITEM_HASH,
 	S_ART_INS, S_NUM_INS, S_ART_WITHDRAW, S_ART_BY_MSGID, S_ART_BY_ID, S_ART_BY_NUM,
+	S_ART_STAT_MSGID, S_ART_STAT_NUM,
 	S_ART_EXISTS, S_ART_MSGID, S_ART_ITEM, S_STEP_NEXT, S_STEP_PREV, S_ART_NUM,
 	S_OVER_RANGE, S_OVER_MSGID, S_NUM_RANGE, S_HEAD_RANGE, S_NEWNEWS,
 	S_USER_PUT, S_USER_GET, S_USER_DEL, S_USER_EACH,
@@ -91,6 +92,11 @@ static const char *stmt_sql[S_MAX] = {
 	    " FROM numbers n JOIN articles a ON a.id = n.article_id"
 	    " WHERE n.group_id = ?1 AND n.num = ?2",
 	[S_ART_EXISTS] = "SELECT 1 FROM articles WHERE msgid = ?1",
+	[S_ART_STAT_MSGID] = "SELECT id, msgid, live, date, arrived, NULL, head_len"
+	    " FROM articles WHERE msgid = ?1",
+	[S_ART_STAT_NUM] = "SELECT a.id, a.msgid, a.live, a.date, a.arrived, NULL, a.head_len"
+	    " FROM numbers n JOIN articles a ON a.id = n.article_id"
+	    " WHERE n.group_id = ?1 AND n.num = ?2",
 	[S_ART_MSGID] = "SELECT msgid, live FROM articles WHERE id = ?1",
 	[S_ART_ITEM] = "SELECT source_id, post_id, comment_id FROM articles WHERE msgid = ?1",
 	[S_STEP_NEXT] = "SELECT n.num FROM numbers n JOIN articles a ON a.id = n.article_id"
@@ -904,7 +910,8 @@ article_fetch(struct store *s, sqlite3_stmt *st, struct store_article *a, const 
 		a->arrived = (time_t)sqlite3_column_int64(st, 4);
 		a->len = (size_t)sqlite3_column_bytes(st, 5);
 		a->data = xmalloc(a->len + 1);
-		memcpy(a->data, sqlite3_column_blob(st, 5), a->len);
+		if (a->len > 0)
+			memcpy(a->data, sqlite3_column_blob(st, 5), a->len);
 		a->data[a->len] = '\0';
 		a->head_len = (size_t)sqlite3_column_int64(st, 6);
 	}
@@ -921,6 +928,26 @@ store_article_by_msgid(struct store *s, const char *msgid, struct store_article 
 
 	bind_text(st, 1, msgid);
 	return article_fetch(s, st, a, "article by msgid");
+}
+
+int
+store_article_stat_msgid(struct store *s, const char *msgid, struct store_article *a)
+{
+	sqlite3_stmt	*st = prep(s, S_ART_STAT_MSGID);
+
+	bind_text(st, 1, msgid);
+	return article_fetch(s, st, a, "stat by msgid");
+}
+
+int
+store_article_stat_num(struct store *s, long long gid, long long num,
+    struct store_article *a)
+{
+	sqlite3_stmt	*st = prep(s, S_ART_STAT_NUM);
+
+	sqlite3_bind_int64(st, 1, gid);
+	sqlite3_bind_int64(st, 2, num);
+	return article_fetch(s, st, a, "stat by number");
 }
 
 int

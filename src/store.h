@@ -115,6 +115,10 @@ int	store_article_by_msgid(struct store *, const char *msgid, struct store_artic
 int	store_article_by_id(struct store *, long long id, struct store_article *);
 int	store_article_by_num(struct store *, long long gid, long long num,
 	    struct store_article *);
+/* The same without the article's bytes (data is ""): STAT, NEXT, LAST. */
+int	store_article_stat_msgid(struct store *, const char *msgid, struct store_article *);
+int	store_article_stat_num(struct store *, long long gid, long long num,
+	    struct store_article *);
 int	store_msgid_exists(struct store *, const char *msgid);	/* 0 yes, 1 no */
 /* Message-ID and liveness of an article by id; caller owns *msgid. */
 int	store_article_msgid(struct store *, long long id, char **msgid, int *live);
