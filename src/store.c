@@ -14,7 +14,8 @@ enum stmt_id {
 	S_SOURCE_GET, S_SOURCE_INS,
 	S_ITEM_GET, S_ITEM_INS, S_ITEM_UPD, S_ITEM_STAMP, S_ITEM_BY_LINK, S_ITEM_VANISH,
 	S_ITEM_DIRTY, S_ITEM_CLEAN, S_LOCAL_ID, S_ITEM_REF, S_ITEM_HASH,
-	S_ART_INS, S_NUM_INS, S_ART_WITHDRAW, S_ART_BY_MSGID, S_ART_BY_ID, S_ART_BY_NUM,
+	S_ART_INS, S_NUM_INS, S_GROUP_COUNT_UP, S_GROUP_COUNT_DOWN, S_NUM_WITHDRAW,
+	S_ART_WITHDRAW, S_ART_BY_MSGID, S_ART_BY_ID, S_ART_BY_NUM,
 	S_ART_STAT_MSGID, S_ART_STAT_NUM,
 	S_ART_EXISTS, S_ART_MSGID, S_ART_ITEM, S_STEP_NEXT, S_STEP_PREV, S_ART_NUM,
 	S_OVER_RANGE, S_OVER_MSGID, S_NUM_RANGE, S_HEAD_RANGE, S_NEWNEWS,
@@ -31,21 +32,17 @@ enum stmt_id {
 
 static const char *stmt_sql[S_MAX] = {
 	[S_GROUP_GET] = "SELECT g.id, g.name, g.description, g.created, g.posting,"
-	    " (SELECT count(*) FROM numbers n JOIN articles a ON a.id = n.article_id"
-	    "   WHERE n.group_id = g.id AND a.live),"
-	    " (SELECT min(n.num) FROM numbers n JOIN articles a ON a.id = n.article_id"
-	    "   WHERE n.group_id = g.id AND a.live),"
-	    " g.next_num - 1 FROM groups g WHERE g.name = ?1",
+	    " g.live_count, (SELECT min(n.num) FROM numbers n"
+	    "   WHERE n.group_id = g.id AND n.live), g.next_num - 1"
+	    " FROM groups g WHERE g.name = ?1",
 	[S_GROUP_ID] = "SELECT id, description, posting FROM groups WHERE name = ?1",
 	[S_GROUP_INS] = "INSERT INTO groups (name, description, created, posting, next_num)"
 	    " VALUES (?1, ?2, ?3, ?4, 1)",
 	[S_GROUP_UPD] = "UPDATE groups SET description = ?2, posting = ?3 WHERE id = ?1",
 	[S_GROUP_EACH] = "SELECT g.id, g.name, g.description, g.created, g.posting,"
-	    " (SELECT count(*) FROM numbers n JOIN articles a ON a.id = n.article_id"
-	    "   WHERE n.group_id = g.id AND a.live),"
-	    " (SELECT min(n.num) FROM numbers n JOIN articles a ON a.id = n.article_id"
-	    "   WHERE n.group_id = g.id AND a.live),"
-	    " g.next_num - 1 FROM groups g ORDER BY g.name",
+	    " g.live_count, (SELECT min(n.num) FROM numbers n"
+	    "   WHERE n.group_id = g.id AND n.live), g.next_num - 1"
+	    " FROM groups g ORDER BY g.name",
 	[S_GROUP_NEXT] = "SELECT next_num FROM groups WHERE id = ?1",
 	[S_GROUP_BUMP] = "UPDATE groups SET next_num = next_num + 1 WHERE id = ?1",
 	[S_SOURCE_GET] = "SELECT id FROM sources WHERE name = ?1",
@@ -83,6 +80,10 @@ static const char *stmt_sql[S_MAX] = {
 	    " live, date, arrived, data, head_len, over)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, 1, ?6, ?7, ?8, ?9, ?10)",
 	[S_NUM_INS] = "INSERT INTO numbers (group_id, num, article_id) VALUES (?1, ?2, ?3)",
+	[S_GROUP_COUNT_UP] = "UPDATE groups SET live_count = live_count + 1 WHERE id = ?1",
+	[S_GROUP_COUNT_DOWN] = "UPDATE groups SET live_count = live_count - 1 WHERE id IN"
+	    " (SELECT group_id FROM numbers WHERE article_id = ?1 AND live)",
+	[S_NUM_WITHDRAW] = "UPDATE numbers SET live = 0 WHERE article_id = ?1",
 	[S_ART_WITHDRAW] = "UPDATE articles SET live = 0 WHERE id = ?1",
 	[S_ART_BY_MSGID] = "SELECT id, msgid, live, date, arrived, data, head_len FROM articles"
 	    " WHERE msgid = ?1",
@@ -220,6 +221,13 @@ static const char *migrations[] = {
 	"  attempts INTEGER NOT NULL, next_try INTEGER NOT NULL, data BLOB,"
 	"  UNIQUE (subscriber_id, article_id, kind));"
 	"CREATE INDEX mailq_due ON mailq (state, next_try);",
+	/* 3 -> 4: live counts kept, not counted: GROUP in O(log n) */
+	"ALTER TABLE numbers ADD COLUMN live INTEGER NOT NULL DEFAULT 1;"
+	"UPDATE numbers SET live = (SELECT a.live FROM articles a WHERE a.id = article_id);"
+	"CREATE INDEX numbers_live ON numbers (group_id, live, num);"
+	"ALTER TABLE groups ADD COLUMN live_count INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE groups SET live_count = (SELECT count(*) FROM numbers n"
+	"  WHERE n.group_id = groups.id AND n.live);",
 };
 #define NMIGRATIONS	(int)(sizeof(migrations) / sizeof(migrations[0]))
 
@@ -883,6 +891,10 @@ store_article_add(struct store *s, const struct store_newart *na, long long *id)
 		sqlite3_bind_int64(st, 3, *id);
 		if (run(s, st, "number insert") == -1)
 			return -1;
+		st = prep(s, S_GROUP_COUNT_UP);
+		sqlite3_bind_int64(st, 1, na->gids[i]);
+		if (run(s, st, "group count") == -1)
+			return -1;
 	}
 	return 0;
 }
@@ -890,10 +902,19 @@ store_article_add(struct store *s, const struct store_newart *na, long long *id)
 int
 store_article_withdraw(struct store *s, long long id)
 {
-	sqlite3_stmt	*st = prep(s, S_ART_WITHDRAW);
+	static const enum stmt_id steps[] = { S_GROUP_COUNT_DOWN, S_NUM_WITHDRAW,
+	    S_ART_WITHDRAW };
+	size_t		i;
 
-	sqlite3_bind_int64(st, 1, id);
-	return run(s, st, "withdraw");
+	/* Counts first: they only count numbers still live. */
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		sqlite3_stmt *st = prep(s, steps[i]);
+
+		sqlite3_bind_int64(st, 1, id);
+		if (run(s, st, "withdraw") == -1)
+			return -1;
+	}
+	return 0;
 }
 
 static int
