@@ -22,6 +22,7 @@
 #include <event2/event.h>
 
 #include "lmtp.h"
+#include "sock.h"
 #include "log.h"
 
 #define LMTP_HIGH_WATER		(64 * 1024)	/* stop reading commands above this */
@@ -81,25 +82,11 @@ llog(struct lsess *s, int level, const char *fmt, ...)
 static void
 llog(struct lsess *s, int level, const char *fmt, ...)
 {
-	char	msg[1024];
 	va_list	ap;
 
-	if (level > log_get_level())
-		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_vsession(level, 'l', (unsigned long long)s->id, s->addr, fmt, ap);
 	va_end(ap);
-	switch (level) {
-	case LOG_LVL_ERR:
-	case LOG_LVL_WARN:
-		log_warn("l%llu %s: %s", (unsigned long long)s->id, s->addr, msg);
-		break;
-	case LOG_LVL_INFO:
-		log_info("l%llu %s: %s", (unsigned long long)s->id, s->addr, msg);
-		break;
-	default:
-		log_debug("l%llu %s: %s", (unsigned long long)s->id, s->addr, msg);
-	}
 }
 
 static const char *
@@ -755,19 +742,9 @@ void
 lmtp_accept(struct lmtp_server *srv, int fd, struct sockaddr *sa, socklen_t salen)
 {
 	struct lsess	*s;
-	char		 host[INET6_ADDRSTRLEN] = "?";
-	int		 one = 1;
+	char		 host[INET6_ADDRSTRLEN];
 
-	if (sa != NULL && sa->sa_family == AF_INET) {
-		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, host, sizeof(host));
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	} else if (sa != NULL && sa->sa_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, host,
-		    sizeof(host));
-		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	} else if (sa != NULL && sa->sa_family == AF_UNIX)
-		snprintf(host, sizeof(host), "unix");
-	evutil_make_socket_nonblocking(fd);
+	sock_accepted(fd, sa, host, sizeof(host));
 
 	s = xcalloc(1, sizeof(*s));
 	s->srv = srv;

@@ -64,6 +64,19 @@ vlog(int level, const char *tag, const char *fmt, va_list ap)
 		fprintf(stderr, "%s: %s%s\n", log_prog, tag, msg);
 }
 
+void
+log_vsession(int level, char kind, unsigned long long id, const char *addr,
+    const char *fmt, va_list ap)
+{
+	static const char	*tags[] = { "error: ", "warning: ", "", "debug: " };
+	char			 tag[128];
+
+	if (level > log_level)
+		return;
+	snprintf(tag, sizeof(tag), "%s%c%llu %s: ", tags[level], kind, id, addr);
+	vlog(level, tag, fmt, ap);
+}
+
 #define LOGFN(name, lvl, tag)				\
 void							\
 name(const char *fmt, ...)				\

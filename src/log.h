@@ -15,6 +15,9 @@ void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_debug(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	log_err(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* A line about one connection: "s12 127.0.0.1: ..." (kind 's' NNTP, 'l' LMTP). */
+void	log_vsession(int level, char kind, unsigned long long id, const char *addr,
+	    const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
 void	fatal(const char *, ...) __attribute__((format(printf, 1, 2), noreturn));
 
 /* Allocation never fails: these abort through fatal(). Caller owns results. */

@@ -20,6 +20,7 @@
 
 #include "nntp.h"
 #include "nntp_cmd.h"
+#include "sock.h"
 #include "auth.h"
 #include "outbox.h"
 
@@ -32,25 +33,11 @@ static void	touch(struct session *);
 void
 slog(struct session *s, int level, const char *fmt, ...)
 {
-	char	msg[1024];
 	va_list	ap;
 
-	if (level > log_get_level())
-		return;
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
+	log_vsession(level, 's', (unsigned long long)s->id, s->addr, fmt, ap);
 	va_end(ap);
-	switch (level) {
-	case LOG_LVL_ERR:
-	case LOG_LVL_WARN:
-		log_warn("s%llu %s: %s", (unsigned long long)s->id, s->addr, msg);
-		break;
-	case LOG_LVL_INFO:
-		log_info("s%llu %s: %s", (unsigned long long)s->id, s->addr, msg);
-		break;
-	default:
-		log_debug("s%llu %s: %s", (unsigned long long)s->id, s->addr, msg);
-	}
 }
 
 static void
@@ -99,31 +86,58 @@ touch(struct session *s)
 	evtimer_add(s->idle, &tv);
 }
 
-static int
-count_addr(struct server *srv, const char *addr)
+static struct peer **
+peer_bucket(struct server *srv, const char *addr)
 {
-	struct session	*s;
-	int		 n = 0;
+	unsigned	 h = 2166136261u;	/* FNV-1a */
 
-	for (s = srv->sessions; s != NULL; s = s->next)
-		n += !strcmp(s->addr, addr);
-	return n;
+	for (; *addr; addr++)
+		h = (h ^ (unsigned char)*addr) * 16777619u;
+	return &srv->peers[h % NNTP_PEER_BUCKETS];
+}
+
+/* The connection count of an address; created (at 0) when absent. */
+static struct peer *
+peer_get(struct server *srv, const char *addr)
+{
+	struct peer	**pp = peer_bucket(srv, addr), *p;
+
+	for (p = *pp; p != NULL; p = p->next)
+		if (!strcmp(p->addr, addr))
+			return p;
+	p = xcalloc(1, sizeof(*p));
+	snprintf(p->addr, sizeof(p->addr), "%s", addr);
+	p->next = *pp;
+	*pp = p;
+	return p;
+}
+
+static void
+peer_put(struct server *srv, struct peer *peer)
+{
+	struct peer	**pp;
+
+	if (--peer->n > 0)
+		return;
+	for (pp = peer_bucket(srv, peer->addr); *pp != NULL; pp = &(*pp)->next)
+		if (*pp == peer) {
+			*pp = peer->next;
+			free(peer);
+			return;
+		}
 }
 
 void
 nntp_accept(struct server *srv, int fd, struct sockaddr *sa, socklen_t salen, int tls)
 {
 	struct session	*s;
-	char		 host[INET6_ADDRSTRLEN] = "?";
-	int		 one = 1;
+	struct peer	*peer;
+	char		 host[INET6_ADDRSTRLEN];
+	int		 loopback = sock_accepted(fd, sa, host, sizeof(host));
 
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((struct sockaddr_in *)sa)->sin_addr, host, sizeof(host));
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)sa)->sin6_addr, host,
-		    sizeof(host));
+	peer = peer_get(srv, host);
 	if (srv->draining || srv->nsessions >= srv->conf->max_connections ||
-	    count_addr(srv, host) >= srv->conf->max_connections_per_ip) {
+	    peer->n >= srv->conf->max_connections_per_ip) {
 		static const char busy[] = "400 too many connections, try again later\r\n";
 
 		log_warn("%s: connection refused: %s", host, srv->draining ?
@@ -131,24 +145,25 @@ nntp_accept(struct server *srv, int fd, struct sockaddr *sa, socklen_t salen, in
 		if (!tls && write(fd, busy, sizeof(busy) - 1) < 0)
 			log_debug("%s: %s", host, strerror(errno));
 		close(fd);
+		peer->n++;
+		peer_put(srv, peer);	/* frees it if it was new */
 		return;
 	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	evutil_make_socket_nonblocking(fd);
-
 	s = xcalloc(1, sizeof(*s));
+	s->peer = peer;
+	peer->n++;
 	s->srv = srv;
 	s->id = ++srv->next_id;
 	s->fd = fd;
 	snprintf(s->addr, sizeof(s->addr), "%s", host);
-	s->loopback = !strncmp(host, "127.", 4) || !strcmp(host, "::1") ||
-	    !strncmp(host, "::ffff:127.", 11);
+	s->loopback = loopback;
 	buf_init(&s->post);
 	if (tls) {
 		SSL	*ssl;
 
 		if (srv->tls == NULL || (ssl = SSL_new(srv->tls)) == NULL) {
 			close(fd);
+			peer_put(srv, peer);
 			free(s);
 			return;
 		}
@@ -189,6 +204,7 @@ nntp_close(struct session *s, const char *why)
 	if (s->next)
 		s->next->prev = s->prev;
 	srv->nsessions--;
+	peer_put(srv, s->peer);
 	event_free(s->idle);
 	event_free(s->flush);
 	if (s->bev != NULL)

@@ -31,6 +31,15 @@ struct auth_wp;
 
 struct session;
 
+/* Connections per client address (max_connections_per_ip), hashed: an accept must not
+ * walk every session. */
+#define NNTP_PEER_BUCKETS	1024
+struct peer {
+	struct peer	*next;
+	char		 addr[64];
+	int		 n;
+};
+
 /* Failed-login bookkeeping per client address. */
 struct authfail {
 	char		addr[64];
@@ -49,6 +58,7 @@ struct server {
 	uint64_t		 next_id;
 	int			 draining;	/* SIGTERM: finish and close */
 	struct authfail		 fails[256];
+	struct peer		*peers[NNTP_PEER_BUCKETS];
 	void			(*on_empty)(struct server *);	/* drained: stop the loop */
 	struct outbox		*outbox;	/* comments to blogs (NULL: none) */
 	struct fetcher		*fetch;		/* HTTP to blogs (WordPress logins) */
@@ -81,6 +91,7 @@ struct session {
 	struct event		*idle;
 	struct event		*flush;		/* closing: wait for the layers below */
 	char			 addr[64];	/* client address as text */
+	struct peer		*peer;		/* its connection count */
 	int			 loopback;
 	int			 tls;		/* TLS active */
 	int			 compress;	/* COMPRESS DEFLATE active */
