@@ -17,27 +17,22 @@
 
 /* A fixed hash to compare against when the user does not exist, so that unknown
  * users take as long as wrong passwords. */
-static const char *dummy_hash;
+static const char dummy_hash[] =
+    "$y$j9T$T.K3jEJm5VGmzRoIFTKBx0$GIrj1VeuPTCEs0rPUtjEMhQZIOC09UbqVg0Pr5WGCL/";
 
 int
-auth_password(struct store *st, const char *user, const char *pass)
+auth_verify(const char *hash, const char *pass)
 {
-	struct crypt_data	*cd;
-	char			*hash = NULL, *out;
-	int			 rc, ok = 0;
+	struct crypt_data	*cd = xcalloc(1, sizeof(*cd));
+	const char		*h = hash != NULL ? hash : dummy_hash;
+	char			*out;
+	int			 ok;
 
-	if ((rc = store_user_hash(st, user, &hash)) == -1)
-		return -1;
-	if (dummy_hash == NULL)
-		dummy_hash = auth_hash("not a password");
-	cd = xcalloc(1, sizeof(*cd));
-	out = crypt_r(pass, rc == 0 ? hash : dummy_hash, cd);
-	if (rc == 0 && out != NULL && out[0] != '*' && strlen(out) == strlen(hash) &&
-	    CRYPTO_memcmp(out, hash, strlen(hash)) == 0)
-		ok = 1;
+	out = crypt_r(pass, h, cd);
+	ok = hash != NULL && out != NULL && out[0] != '*' && strlen(out) == strlen(h) &&
+	    CRYPTO_memcmp(out, h, strlen(h)) == 0;
 	explicit_bzero(cd, sizeof(*cd));
 	free(cd);
-	free(hash);
 	return ok ? 0 : -1;
 }
 
@@ -97,16 +92,6 @@ done:
 	explicit_bzero(d, n);
 	free(d);
 	return ret;
-}
-
-int
-auth_local_user(struct store *st, const char *user)
-{
-	char	*hash = NULL;
-	int	 rc = store_user_hash(st, user, &hash);
-
-	free(hash);
-	return rc == 0 ? 0 : 1;
 }
 
 /* Answers by SHA-256 of user, password and source: the password is never kept. */

@@ -8,10 +8,10 @@
 #include "fetch.h"
 #include "store.h"
 
-/* 0 if user/pass is a valid local account, -1 otherwise. */
-int	auth_password(struct store *, const char *user, const char *pass);
-/* 0 if a local account of that name exists, 1 if not. */
-int	auth_local_user(struct store *, const char *user);
+/* 0 if pass matches hash (a local account's, from store_user_hash), -1 if not or if
+ * hash is NULL (no such user: it takes as long). Costly (yescrypt, ~15 ms): call it
+ * off the event loop (work.h). Thread-safe. */
+int	auth_verify(const char *hash, const char *pass);
 
 /* WordPress users: USER/PASS checked as a WordPress user and application password
  * (GET /wp/v2/users/me) against each wordpress source in turn, answers cached for a

@@ -29,6 +29,7 @@
 #include "secret.h"
 #include "store.h"
 #include "tls.h"
+#include "work.h"
 
 enum { L_NNTP, L_NNTPS, L_LMTP };
 
@@ -523,6 +524,7 @@ main(int argc, char *argv[])
 	poller = poller_new(srv.base, fetcher, srv.store, srv.key);
 	srv.outbox = outbox_new(srv.base, fetcher, srv.store, srv.key);
 	srv.fetch = fetcher;
+	srv.workers = workers_new(srv.base, 2);
 	poller_set_conf(poller, srv.conf, 1);
 	outbox_set_conf(srv.outbox, srv.conf, poller);
 	lmtp = lmtp_new(srv.base, &lmtp_h);
@@ -541,6 +543,7 @@ main(int argc, char *argv[])
 	poller_free(poller);
 	lmtp_free(lmtp);
 	mailer_free(mailer);
+	workers_free(srv.workers);
 	fetcher_free(fetcher);
 	while ((l = listeners) != NULL) {
 		listeners = l->next;

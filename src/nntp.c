@@ -222,6 +222,8 @@ nntp_close(struct session *s, const char *why)
 	free(s->posted);
 	if (s->authwp != NULL)
 		auth_wp_cancel(s->authwp);
+	if (s->authjob != NULL)
+		s->authjob->s = NULL;	/* the worker's result is dropped */
 	if (s->wp_pass != NULL)
 		explicit_bzero(s->wp_pass, strlen(s->wp_pass));
 	free(s->wp_pass);

@@ -21,6 +21,16 @@ struct outbox;
 struct outbox_wait;
 struct fetcher;
 struct auth_wp;
+struct workers;
+struct session;
+
+/* A local login being checked on a worker thread. */
+struct authjob {
+	struct session	*s;		/* NULL once the session is gone */
+	char		*hash;		/* the account's, or NULL: no such user */
+	char		*pass;
+	int		 ok;
+};
 
 #define NNTP_MAX_LINE		512	/* RFC 3977 3.1, including CRLF */
 #define NNTP_HIGH_WATER		(256 * 1024)	/* stop reading commands above this */
@@ -62,6 +72,7 @@ struct server {
 	void			(*on_empty)(struct server *);	/* drained: stop the loop */
 	struct outbox		*outbox;	/* comments to blogs (NULL: none) */
 	struct fetcher		*fetch;		/* HTTP to blogs (WordPress logins) */
+	struct workers		*workers;	/* blocking work (password hashes) */
 };
 
 enum sess_state {
@@ -112,6 +123,7 @@ struct session {
 	struct outbox_wait	*wait;		/* SS_WAIT */
 	char			*posted;	/* Message-ID of the article waiting */
 	struct auth_wp		*authwp;	/* SS_WAIT: a WordPress login being checked */
+	struct authjob		*authjob;	/* SS_WAIT: a local login being checked */
 	char			*wp_source;	/* logged in as a WordPress user of this source */
 	char			*wp_pass;	/* ... with this application password */
 	char			*pending_user;

@@ -11,6 +11,7 @@
 #include <event2/buffer.h>
 
 #include "auth.h"
+#include "work.h"
 #include "nntp.h"
 #include "msg.h"
 #include "nntp_cmd.h"
@@ -1093,25 +1094,28 @@ authfail_check(struct session *s, int add)
 	return 0;
 }
 
+/* A login checked (locally or by a blog): answer and read commands again. */
 static void
-wp_auth_done(int ok, const char *source, void *arg)
+auth_finished(struct session *s, int ok, const char *source)
 {
-	struct session	*s = arg;
-
-	s->authwp = NULL;
 	if (ok) {
 		free(s->user);
 		s->user = s->pending_user;
 		s->pending_user = NULL;
-		s->wp_source = xstrdup(source);
 		s->authed = 1;
-		slog(s, LOG_LVL_INFO, "authenticated as %s (WordPress user of %s)", s->user,
-		    source);
+		if (source != NULL) {
+			s->wp_source = xstrdup(source);
+			slog(s, LOG_LVL_INFO, "authenticated as %s (WordPress user of %s)",
+			    s->user, source);
+		} else
+			slog(s, LOG_LVL_INFO, "authenticated as %s", s->user);
 		nntp_reply(s, "281 authentication accepted");
 	} else {
 		authfail_check(s, 1);
 		slog(s, LOG_LVL_WARN, "authentication failed for %s", s->pending_user);
 		nntp_reply(s, "481 authentication failed");
+	}
+	if (!ok || source == NULL) {	/* the password is kept only to post as a WP user */
 		if (s->wp_pass != NULL)
 			explicit_bzero(s->wp_pass, strlen(s->wp_pass));
 		free(s->wp_pass);
@@ -1121,38 +1125,76 @@ wp_auth_done(int ok, const char *source, void *arg)
 }
 
 static void
+wp_auth_done(int ok, const char *source, void *arg)
+{
+	struct session	*s = arg;
+
+	s->authwp = NULL;
+	auth_finished(s, ok, source);
+}
+
+/* A local account: yescrypt costs ~15 ms, so it runs on a worker thread. */
+static void
+authjob_run(void *arg)
+{
+	struct authjob	*j = arg;
+
+	j->ok = auth_verify(j->hash, j->pass) == 0;
+}
+
+static void
+authjob_done(void *arg)
+{
+	struct authjob	*j = arg;
+
+	if (j->s != NULL) {	/* NULL: the session went away meanwhile */
+		j->s->authjob = NULL;
+		auth_finished(j->s, j->ok, NULL);
+	}
+	explicit_bzero(j->pass, strlen(j->pass));
+	free(j->pass);
+	free(j->hash);
+	free(j);
+}
+
+static void
 auth_check(struct session *s, const char *user, const char *pass)
 {
+	struct authjob	*j;
+	char		*hash = NULL;
+	int		 rc;
+
 	if (authfail_check(s, 0)) {
 		nntp_reply(s, "481 too many failed attempts, try again later");
 		return;
 	}
-	if (s->srv->fetch != NULL && auth_wordpress_sources(s->srv->conf) &&
-	    auth_local_user(s->srv->store, user) == 1) {
+	if ((rc = store_user_hash(s->srv->store, user, &hash)) == -1) {
+		nntp_reply(s, "481 authentication failed (server error)");
+		return;
+	}
+	free(s->pending_user);
+	s->pending_user = xstrdup(user);	/* user may be s->user */
+	s->state = SS_WAIT;
+	bufferevent_disable(s->bev, EV_READ);
+	if (rc == 1 && s->srv->fetch != NULL && auth_wordpress_sources(s->srv->conf)) {
 		/* Not a local account: ask the blogs, without blocking the loop. */
-		free(s->pending_user);
-		s->pending_user = xstrdup(user);
 		free(s->wp_pass);
 		s->wp_pass = xstrdup(pass);
-		s->state = SS_WAIT;
-		bufferevent_disable(s->bev, EV_READ);
 		s->authwp = auth_wordpress(s->srv->fetch, s->srv->conf, user, pass,
 		    wp_auth_done, s);
 		auth_wp_start(s->authwp);
 		return;
 	}
-	if (auth_password(s->srv->store, user, pass) == 0) {
-		char	*u = xstrdup(user);	/* user may be s->user */
-
-		free(s->user);
-		s->user = u;
-		s->authed = 1;
-		slog(s, LOG_LVL_INFO, "authenticated as %s", s->user);
-		nntp_reply(s, "281 authentication accepted");
-	} else {
-		authfail_check(s, 1);
-		slog(s, LOG_LVL_WARN, "authentication failed for %s", user);
-		nntp_reply(s, "481 authentication failed");
+	j = xcalloc(1, sizeof(*j));
+	j->s = s;
+	j->hash = hash;		/* NULL: no such user, checked all the same */
+	j->pass = xstrdup(pass);
+	s->authjob = j;
+	if (s->srv->workers != NULL)
+		work_submit(s->srv->workers, authjob_run, authjob_done, j);
+	else {
+		authjob_run(j);
+		authjob_done(j);
 	}
 }
 

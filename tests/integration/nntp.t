@@ -623,6 +623,26 @@ is(user_add($c, 'alice', 's3cret pass'), 0, 'confab user add alice');
 	like($m2->cmd('AUTHINFO PASS right'), qr/^481 /, 'limit is per client address');
 	$a->stop;
 }
+{
+	# Checking a password (yescrypt, ~15 ms) must not stall other clients: 40 logins
+	# at once, and a DATE on another connection meanwhile.
+	my $a = Confab->new;
+	is(user_add($a, 'carol', 'pw'), 0, 'user add carol');
+	my @m = map { $a->client } 1 .. 40;
+	my $other = $a->client;
+	my $t0 = time;
+	$_->send("AUTHINFO USER carol\r\nAUTHINFO PASS pw\r\n") for @m;
+	my $date = $other->cmd('DATE');
+	my $date_rtt = time - $t0;
+	my $ok = 0;
+	for (@m) { $_->line; $ok++ if $_->line =~ /^281 /; }
+	my $all = time - $t0;
+	like($date, qr/^111 /, 'DATE answered while 40 logins are checked');
+	is($ok, 40, 'all 40 logins accepted');
+	ok($date_rtt < $all / 4, sprintf('DATE did not wait for the password checks (%.0f ms of %.0f ms)',
+	    $date_rtt * 1000, $all * 1000));
+	$a->stop;
+}
 
 # ---------------------------------------------------------------- COMPRESS DEFLATE
 {
