@@ -17,7 +17,8 @@ for my $p (1 .. $posts) {
 	print "<item><title>Post number $p about " . text() . "</title><link>https://bench.example/?p=$p</link>"
 	    . "<dc:creator><![CDATA[admin]]></dc:creator><content:encoded><![CDATA[<p>" . text() . "</p><p>" . text()
 	    . "</p>]]></content:encoded><wp:post_id>$p</wp:post_id><wp:post_date_gmt>$date</wp:post_date_gmt>"
-	    . "<wp:status>publish</wp:status><wp:post_type>post</wp:post_type>\n";
+	    . "<wp:status>publish</wp:status><wp:post_type>post</wp:post_type>"
+	    . "<category domain=\"category\" nicename=\"news\"><![CDATA[News]]></category>\n";
 	my @ids;
 	for my $c (1 .. $per) {
 		$cid++;

@@ -908,61 +908,62 @@ cmd_newgroups(struct session *s, int argc, char **argv)
 	nntp_write(s, ".\r\n", 3);
 }
 
-struct newnews {
-	struct session	*s;
-	const char	*pat;
-	time_t		 since;
-	struct buf	 seen;		/* message-ids already sent, "\n"-separated */
-};
-
+/* NEWNEWS in slices, keyed by (arrival time, article id); an article is listed once
+ * if any of its groups matches the wildmat. */
 static int
-newnews_id_cb(const char *msgid, void *arg)
+newnews_cb(long long id, time_t arrived, const char *msgid, const char *groups, void *arg)
 {
-	struct newnews	*nn = arg;
-	char		*key;
+	struct session	*s = arg;
+	char		*g, *name, *save = NULL;
+	int		 match = 0;
 
-	xasprintf(&key, "\n%s\n", msgid);
-	if (nn->seen.data == NULL || strstr(nn->seen.data, key) == NULL) {
-		buf_adds(&nn->seen, key + (nn->seen.len ? 1 : 0));
-		nntp_reply(nn->s, "%s", msgid);
-	}
-	free(key);
+	s->stream.since = arrived;
+	s->stream.pos = id;
+	s->stream.lo++;			/* rows seen in this slice */
+	g = xstrdup(groups ? groups : "");
+	for (name = strtok_r(g, ",", &save); name != NULL && !match;
+	    name = strtok_r(NULL, ",", &save))
+		match = wildmat_match(name, s->stream.arg);
+	free(g);
+	if (match)
+		nntp_reply(s, "%s", msgid);
 	return 0;
 }
 
 static int
-newnews_group_cb(const struct store_group *g, void *arg)
+newnews_next(struct session *s)
 {
-	struct newnews	*nn = arg;
-
-	if (!wildmat_match(g->name, nn->pat))
+	s->stream.lo = 0;
+	if (store_newnews(s->srv->store, s->stream.since, s->stream.pos, NNTP_SLICE_ROWS,
+	    newnews_cb, s) == -1)
+		return -1;
+	if (s->stream.lo < NNTP_SLICE_ROWS) {
+		nntp_write(s, ".\r\n", 3);
 		return 0;
-	return store_newnews(nn->s->srv->store, g->id, nn->since, newnews_id_cb, nn);
+	}
+	return 1;
 }
 
 static void
 cmd_newnews(struct session *s, int argc, char **argv)
 {
-	struct newnews	nn;
+	time_t	since;
 
-	memset(&nn, 0, sizeof(nn));
-	nn.s = s;
-	nn.pat = argv[1];
 	if (!wildmat_valid(argv[1])) {
 		nntp_reply(s, "501 bad wildmat");
 		return;
 	}
-	if (nntp_parse_datetime(argv[2], argv[3], argc > 4 ? argv[4] : NULL,
-	    &nn.since) == -1) {
+	if (nntp_parse_datetime(argv[2], argv[3], argc > 4 ? argv[4] : NULL, &since) == -1) {
 		nntp_reply(s, "501 bad date or time");
 		return;
 	}
-	buf_init(&nn.seen);
-	buf_addc(&nn.seen, '\n');
 	nntp_reply(s, "230 list of new articles follows");
-	store_group_each(s->srv->store, newnews_group_cb, &nn);
-	nntp_write(s, ".\r\n", 3);
-	buf_free(&nn.seen);
+	memset(&s->stream, 0, sizeof(s->stream));
+	s->stream.next = newnews_next;
+	s->stream.arg = xstrdup(argv[1]);
+	s->stream.since = since;	/* arrived >= since: (since, 0) is before them all */
+	s->stream.pos = 0;
+	nntp_stream_start(s);
 }
 
 /* POST */

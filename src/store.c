@@ -116,8 +116,10 @@ static const char *stmt_sql[S_MAX] = {
 	[S_HEAD_RANGE] = "SELECT n.num, a.data, a.head_len FROM numbers n JOIN articles a"
 	    " ON a.id = n.article_id WHERE n.group_id = ?1 AND n.num BETWEEN ?2 AND ?3"
 	    " AND a.live ORDER BY n.num LIMIT ?4",
-	[S_NEWNEWS] = "SELECT a.msgid FROM numbers n JOIN articles a ON a.id = n.article_id"
-	    " WHERE n.group_id = ?1 AND a.arrived >= ?2 AND a.live ORDER BY n.num",
+	[S_NEWNEWS] = "SELECT a.id, a.arrived, a.msgid, (SELECT group_concat(g.name, ',')"
+	    " FROM numbers n JOIN groups g ON g.id = n.group_id WHERE n.article_id = a.id)"
+	    " FROM articles a WHERE (a.arrived, a.id) > (?1, ?2) AND a.live"
+	    " ORDER BY a.arrived, a.id LIMIT ?3",
 	[S_USER_PUT] = "INSERT OR REPLACE INTO users (name, hash) VALUES (?1, ?2)",
 	[S_USER_GET] = "SELECT hash FROM users WHERE name = ?1",
 	[S_USER_DEL] = "DELETE FROM users WHERE name = ?1",
@@ -1159,18 +1161,21 @@ store_heads_range(struct store *s, long long gid, long long lo, long long hi, in
 }
 
 int
-store_newnews(struct store *s, long long gid, time_t since, store_msgid_cb cb, void *arg)
+store_newnews(struct store *s, time_t arrived, long long id, int limit,
+    store_newnews_cb cb, void *arg)
 {
 	sqlite3_stmt	*st = prep(s, S_NEWNEWS);
-	int		 rc;
+	int		 rc, stop = 0;
 
-	sqlite3_bind_int64(st, 1, gid);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)since);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		if (cb((const char *)sqlite3_column_text(st, 0), arg) != 0)
-			break;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)arrived);
+	sqlite3_bind_int64(st, 2, id);
+	sqlite3_bind_int(st, 3, limit);
+	while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		stop = cb(sqlite3_column_int64(st, 0), (time_t)sqlite3_column_int64(st, 1),
+		    (const char *)sqlite3_column_text(st, 2),
+		    (const char *)sqlite3_column_text(st, 3), arg) != 0;
 	sqlite3_reset(st);
-	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : dberr(s, "newnews");
+	return stop || rc == SQLITE_DONE ? 0 : dberr(s, "newnews");
 }
 
 /* Users. */

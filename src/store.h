@@ -146,8 +146,12 @@ typedef int (*store_art_cb)(long long num, const char *data, size_t head_len, vo
 int	store_heads_range(struct store *, long long gid, long long lo, long long hi,
 	    int limit, store_art_cb, void *, long long *last);
 /* Message-IDs of live articles arrived since `since` in group gid. */
-typedef int (*store_msgid_cb)(const char *msgid, void *);
-int	store_newnews(struct store *, long long gid, time_t since, store_msgid_cb, void *);
+/* Live articles that arrived after (arrived, id), in arrival order, at most limit,
+ * with the names of their groups (comma-separated): NEWNEWS in slices. */
+typedef int (*store_newnews_cb)(long long id, time_t arrived, const char *msgid,
+	    const char *groups, void *);
+int	store_newnews(struct store *, time_t arrived, long long id, int limit,
+	    store_newnews_cb, void *);
 
 /* Users (local accounts). */
 int	store_user_put(struct store *, const char *name, const char *hash);

@@ -9,6 +9,7 @@ use IO::Socket::INET;
 use IO::Select;
 use POSIX qw(strftime);
 use Time::HiRes qw(time sleep);
+use File::Temp;
 use Compress::Raw::Zlib;
 use MIME::Base64 qw(encode_base64);
 use Net::NNTP;
@@ -621,6 +622,27 @@ is(user_add($c, 'alice', 's3cret pass'), 0, 'confab user add alice');
 	my $m2 = $a->client;
 	$m2->cmd('AUTHINFO USER bob');
 	like($m2->cmd('AUTHINFO PASS right'), qr/^481 /, 'limit is per client address');
+	$a->stop;
+}
+{
+	# NEWNEWS over more articles than one slice, cross-posted ones listed once.
+	my $dir = File::Temp::tempdir(CLEANUP => 1);
+	system("perl " . Confab::srcdir() . "/bench/gen-wxr.pl 3 200 > $dir/big.wxr") == 0 or die;
+	my $a = Confab->new(import => ["$dir/big.wxr"], sources => <<"EOS");
+[source ecatworld]
+type = local
+group = blogs.big
+category_group = news blogs.big.news
+EOS
+	my $m = $a->client;
+	my ($st, $l) = $m->mcmd('NEWNEWS blogs.big* 19900101 000000 GMT');
+	is(scalar(@{ $l // [] }), 603, 'NEWNEWS: all 603 articles, over several slices');
+	my %seen;
+	is(scalar(grep { $seen{$_}++ } @{ $l // [] }), 0, 'each listed once');
+	($st, $l) = $m->mcmd('NEWNEWS blogs.big.news 19900101 000000 GMT');
+	is(scalar(@{ $l // [] }), 603, 'cross-posted articles match through either group');
+	($st, $l) = $m->mcmd('NEWNEWS *,!blogs.big* 19900101 000000 GMT');
+	is(scalar(@{ $l // [] }), 0, 'a negated wildmat excludes the groups');
 	$a->stop;
 }
 {
