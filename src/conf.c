@@ -351,6 +351,31 @@ url_host(const char *url)
 	return xstrndup(p, (size_t)(e - p));
 }
 
+/* The first line of a secret file (an application password), without the newline;
+ * caller owns. -1 with err set if it cannot be read or is empty. */
+static int
+read_secret(const char *path, char **out, char *err, size_t errlen)
+{
+	FILE	*f;
+	char	 line[1024];
+
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fgets(line, sizeof(line), f) == NULL)
+		line[0] = '\0';
+	fclose(f);
+	line[strcspn(line, "\r\n")] = '\0';
+	if (line[0] == '\0') {
+		snprintf(err, errlen, "%s: empty", path);
+		return -1;
+	}
+	*out = xstrdup(line);
+	explicit_bzero(line, sizeof(line));
+	return 0;
+}
+
 const char *
 conf_default_path(void)
 {
@@ -425,6 +450,10 @@ conf_load(const char *path, char *err, size_t errlen)
 			snprintf(err, errlen, "%s: [source %s] has no type", path, s->name);
 			goto fail;
 		}
+		/* Read once here, not on every request (and a bad path fails the check). */
+		if (s->app_password_file != NULL &&
+		    read_secret(s->app_password_file, &s->app_password, err, errlen) == -1)
+			goto fail;
 		if (s->type != SRC_LOCAL && s->url == NULL) {
 			snprintf(err, errlen, "%s: [source %s] needs a url", path, s->name);
 			goto fail;
@@ -483,6 +512,9 @@ conf_free(struct conf *c)
 		free(s->url);
 		free(s->user);
 		free(s->app_password_file);
+		if (s->app_password != NULL)
+			explicit_bzero(s->app_password, strlen(s->app_password));
+		free(s->app_password);
 		free(s->group);
 		free(s->description);
 		free(s->domain);
@@ -514,25 +546,4 @@ conf_source_by_group(const struct conf *c, const char *group)
 		if (!strcmp(c->sources[i].group, group))
 			return &c->sources[i];
 	return NULL;
-}
-
-char *
-conf_read_secret(const char *path)
-{
-	FILE	*f;
-	char	 line[1024];
-
-	if ((f = fopen(path, "r")) == NULL) {
-		log_warn("%s: %s", path, strerror(errno));
-		return NULL;
-	}
-	if (fgets(line, sizeof(line), f) == NULL)
-		line[0] = '\0';
-	fclose(f);
-	line[strcspn(line, "\r\n")] = '\0';
-	if (line[0] == '\0') {
-		log_warn("%s: empty", path);
-		return NULL;
-	}
-	return xstrdup(line);
 }

@@ -16,6 +16,7 @@ struct conf_source {
 	char		*url;		/* url = https://blog.example/ (not for local) */
 	char		*user;		/* user = (wordpress, optional) */
 	char		*app_password_file;
+	char		*app_password;	/* its first line, read when the config is loaded */
 	char		*group;		/* group = blogs.NAME (default "blogs.NAME") */
 	char		*description;	/* description = (LIST NEWSGROUPS) */
 	char		*domain;	/* domain = Message-ID/pseudonym domain (default url's host,
@@ -68,8 +69,4 @@ void	conf_free(struct conf *);
 const struct conf_source *conf_source_find(const struct conf *, const char *name);
 const struct conf_source *conf_source_by_group(const struct conf *, const char *group);
 const char *conf_default_path(void);
-/* The first line of a secret file (app password), without the newline; caller owns,
- * NULL (logged) if unreadable. */
-char	*conf_read_secret(const char *path);
-
 #endif

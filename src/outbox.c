@@ -271,7 +271,7 @@ deliver(struct outbox *ob, long long id, const struct creds *cr)
 	struct fetch_req		 req;
 	struct ticket			*t;
 	json_t				*body;
-	char				*url = NULL, *json = NULL, *pass = NULL;
+	char				*url = NULL, *json = NULL;
 
 	if (inflight(ob, id, 0) || ob->conf == NULL || store_outbox_get(ob->store, id, &e) != 0)
 		return;
@@ -309,10 +309,9 @@ deliver(struct outbox *ob, long long id, const struct creds *cr)
 	if (cr != NULL) {
 		req.user = cr->user;
 		req.password = cr->pass;
-	} else if (src->user != NULL && src->app_password_file != NULL &&
-	    (pass = conf_read_secret(src->app_password_file)) != NULL) {
+	} else if (src->user != NULL && src->app_password != NULL) {
 		req.user = src->user;
-		req.password = pass;
+		req.password = src->app_password;
 	}
 	t = xcalloc(1, sizeof(*t));
 	t->ob = ob;
@@ -326,9 +325,6 @@ deliver(struct outbox *ob, long long id, const struct creds *cr)
 	}
 	log_debug("%s: delivering %s (attempt %d)", e.source, e.msgid, e.attempts + 1);
 done:
-	if (pass)
-		explicit_bzero(pass, strlen(pass));
-	free(pass);
 	free(url);
 	free(json);
 	store_outbox_clear(&e);

@@ -285,7 +285,6 @@ job_next(struct job *j)
 	struct ticket			*t;
 	struct step			*s;
 	char				*url = NULL, *etag = NULL, query[256];
-	char				*pass = NULL;
 	time_t				 lm = 0;
 	int				 creds;
 
@@ -294,8 +293,7 @@ job_next(struct job *j)
 		return;
 	}
 	s = &j->q[j->iq++];
-	creds = src->user != NULL && src->app_password_file != NULL &&
-	    (pass = conf_read_secret(src->app_password_file)) != NULL;
+	creds = src->user != NULL && src->app_password != NULL;
 	switch (s->kind) {
 	case ST_POSTS:
 		snprintf(query, sizeof(query), "per_page=100&page=%d&orderby=modified&order=desc%s",
@@ -324,7 +322,7 @@ job_next(struct job *j)
 	req.last_modified = lm;
 	if (creds) {
 		req.user = src->user;
-		req.password = pass;
+		req.password = src->app_password;
 	}
 	t = xcalloc(1, sizeof(*t));
 	t->p = p;
@@ -336,17 +334,11 @@ job_next(struct job *j)
 		j->iq = j->nq;
 		free(url);
 		free(etag);
-		if (pass)
-			explicit_bzero(pass, strlen(pass));
-		free(pass);
 		job_finish(j);
 		return;
 	}
 	free(url);
 	free(etag);
-	if (pass)
-		explicit_bzero(pass, strlen(pass));
-	free(pass);
 }
 
 int

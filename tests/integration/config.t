@@ -32,9 +32,20 @@ for my $case (
 {
 	open(my $in, '<', Confab::srcdir() . '/conf/confabd.conf') or die;
 	my $all = join('', map { s/^#([a-z_]+ =)/$1/r =~ s/^#\[source/[source/r } <$in>);
+	open(my $pw, '>', "$dir/app.password") or die;
+	print $pw "abcd efgh ijkl mnop\n";
+	close $pw;
+	$all =~ s/^app_password_file = .*$/app_password_file = $dir\/app.password/m or die;
 	my $p = write_conf($all);
 	is(run_cmd(\$out, Confab::confab(), '-c', $p, 'check'), 0,
 	    'conf/confabd.conf with every key uncommented is valid') or diag $out;
+}
+# The application password is read with the config: a missing file fails the check.
+{
+	my $p = write_conf("[source w]\ntype = wordpress\nurl = https://blog.example/\n"
+	    . "user = gw\napp_password_file = $dir/missing.password\n");
+	is(run_cmd(\$out, Confab::confab(), '-c', $p, 'check'), 1, 'missing app_password_file: exit 1');
+	like($out, qr/\Q$dir\E\/missing\.password: No such file/, '... naming the file');
 }
 is(run_cmd(\$out, Confab::confab(), '--version'), 0, 'confab --version');
 like($out, qr/^confab \d/, 'version');
