@@ -376,6 +376,33 @@ read_secret(const char *path, char **out, char *err, size_t errlen)
 	return 0;
 }
 
+/* The message of the day, as CRLF lines (at most 64 KiB); caller owns. */
+static int
+read_motd(const char *path, char **out, char *err, size_t errlen)
+{
+	FILE		*f;
+	struct buf	 b;
+	int		 c;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	buf_init(&b);
+	while ((c = getc(f)) != EOF && b.len < 65536) {
+		if (c == '\r')
+			continue;
+		if (c == '\n')
+			buf_addc(&b, '\r');
+		buf_addc(&b, c);
+	}
+	fclose(f);
+	if (b.len > 0 && b.data[b.len - 1] != '\n')
+		buf_adds(&b, "\r\n");
+	*out = buf_steal(&b);
+	return 0;
+}
+
 const char *
 conf_default_path(void)
 {
@@ -433,6 +460,8 @@ conf_load(const char *path, char *err, size_t errlen)
 			xasprintf(&c->secret_file, "%.*s/secret", (int)(slash - c->store_path),
 			    c->store_path);
 	}
+	if (c->motd_file != NULL && read_motd(c->motd_file, &c->motd, err, errlen) == -1)
+		goto fail;
 	if (c->mail_relay == NULL)
 		c->mail_relay = xstrdup("127.0.0.1:25");
 	if ((c->nlisten_tls > 0) && (c->tls_cert == NULL || c->tls_key == NULL)) {
@@ -499,6 +528,7 @@ conf_free(struct conf *c)
 	free(c->ca_file);
 	free(c->secret_file);
 	free(c->motd_file);
+	free(c->motd);
 	free(c->organization);
 	free(c->store_path);
 	free(c->mail_domain);

@@ -39,6 +39,7 @@ struct conf {
 	char		*tls_cert, *tls_key;
 	char		*secret_file;		/* default: next to the store, "secret" */
 	char		*motd_file;
+	char		*motd;			/* its text, CRLF lines, read with the config */
 	char		*organization;
 	int		 log_level;		/* log_level = error|warning|info|debug */
 	int		 max_connections;	/* default 10000 */

@@ -816,25 +816,18 @@ cmd_list(struct session *s, int argc, char **argv)
 		nntp_reply(s, "215 headers supported");
 		nntp_write(s, ":\r\n:bytes\r\n:lines\r\n.\r\n", 22);
 	} else if (!strcmp(kw, "MOTD")) {
-		FILE	*f;
-		char	 line[1024];
+		const char	*motd = s->srv->conf->motd;
 
 		if (argc > 2) {
 			nntp_reply(s, "501 no argument allowed");
 			return;
 		}
-		if (s->srv->conf->motd_file == NULL ||
-		    (f = fopen(s->srv->conf->motd_file, "r")) == NULL) {
+		if (motd == NULL) {
 			nntp_reply(s, "503 no message of the day");
 			return;
 		}
 		nntp_reply(s, "215 message of the day follows");
-		while (fgets(line, sizeof(line), f) != NULL) {
-			line[strcspn(line, "\r\n")] = '\0';
-			nntp_write_stuffed(s, line, strlen(line));
-			nntp_write(s, "\r\n", 2);
-		}
-		fclose(f);
+		nntp_write_stuffed(s, motd, strlen(motd));
 		nntp_write(s, ".\r\n", 3);
 	} else
 		nntp_reply(s, "501 unknown LIST keyword");

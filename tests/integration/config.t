@@ -36,6 +36,10 @@ for my $case (
 	print $pw "abcd efgh ijkl mnop\n";
 	close $pw;
 	$all =~ s/^app_password_file = .*$/app_password_file = $dir\/app.password/m or die;
+	open(my $mo, '>', "$dir/motd") or die;
+	print $mo "Hello\n";
+	close $mo;
+	$all =~ s/^motd_file = .*$/motd_file = $dir\/motd/m or die;
 	my $p = write_conf($all);
 	is(run_cmd(\$out, Confab::confab(), '-c', $p, 'check'), 0,
 	    'conf/confabd.conf with every key uncommented is valid') or diag $out;
