@@ -1021,7 +1021,7 @@ nntp_post_done(struct session *s, const char *article, size_t len, int too_big)
 		s->state = SS_WAIT;
 		bufferevent_disable(s->bev, EV_READ);
 		/* As the WordPress user who logged in, where it is their blog. */
-		s->wait = outbox_deliver_as(s->srv->outbox, obid, s->srv->conf->post_timeout,
+		s->wait = outbox_deliver(s->srv->outbox, obid, s->srv->conf->post_timeout,
 		    s->authed ? s->wp_source : NULL, s->user, s->wp_pass, post_verdict, s);
 		return;
 	}

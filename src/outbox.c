@@ -93,13 +93,7 @@ wait_timeout(evutil_socket_t fd, short ev, void *arg)
 }
 
 struct outbox_wait *
-outbox_deliver(struct outbox *ob, long long id, int timeout, outbox_cb cb, void *arg)
-{
-	return outbox_deliver_as(ob, id, timeout, NULL, NULL, NULL, cb, arg);
-}
-
-struct outbox_wait *
-outbox_deliver_as(struct outbox *ob, long long id, int timeout, const char *source,
+outbox_deliver(struct outbox *ob, long long id, int timeout, const char *source,
     const char *user, const char *pass, outbox_cb cb, void *arg)
 {
 	struct creds		 cr = { source, user, pass };
@@ -396,20 +390,4 @@ outbox_free(struct outbox *ob)
 	event_free(ob->scan);
 	free(ob->inflight);
 	free(ob);
-}
-
-static int
-count_cb(long long id, void *arg)
-{
-	(*(long *)arg)++;
-	return 0;
-}
-
-long
-outbox_pending(struct outbox *ob)
-{
-	long	n = 0;
-
-	store_outbox_due(ob->store, (time_t)1 << 40, count_cb, &n);
-	return n;
 }

@@ -26,12 +26,10 @@ void		 outbox_free(struct outbox *);
 /* The config (borrowed until the next call) and the poller to nudge after delivery. */
 void		 outbox_set_conf(struct outbox *, const struct conf *, struct poller *);
 /* Try entry id now; cb gets the verdict, or 240 after `timeout` seconds. The handle is
- * valid until the callback runs or outbox_cancel(). NULL if id is unknown. */
-struct outbox_wait *outbox_deliver(struct outbox *, long long id, int timeout, outbox_cb,
-		    void *arg);
-/* The same, delivering as the WordPress user `user` with application password `pass`
- * if the entry is for `source` (this attempt only: retries go as the gateway user). */
-struct outbox_wait *outbox_deliver_as(struct outbox *, long long id, int timeout,
+ * valid until the callback runs or outbox_cancel(). With source, user and pass (else
+ * NULL), an entry for that source goes as that WordPress user with that application
+ * password (this attempt only: retries go as the gateway user). */
+struct outbox_wait *outbox_deliver(struct outbox *, long long id, int timeout,
 		    const char *source, const char *user, const char *pass, outbox_cb, void *arg);
 /* The waiter went away (connection closed): no callback. Delivery goes on. */
 void		 outbox_cancel(struct outbox_wait *);
@@ -41,7 +39,5 @@ typedef void (*outbox_refused_cb)(const struct store_outbox *, const char *why, 
 void		 outbox_on_refused(struct outbox *, outbox_refused_cb, void *arg);
 /* Look for due entries now (a new one was queued without a waiter). */
 void		 outbox_kick(struct outbox *);
-/* Entries pending (for tests and status). */
-long		 outbox_pending(struct outbox *);
 
 #endif

@@ -15,14 +15,6 @@
 #include "msg.h"
 #include "post.h"
 
-int
-post_group_policy(const struct conf *c, const char *group)
-{
-	const struct conf_source	*s = conf_source_by_group(c, group);
-
-	return s ? (int)s->posting : POST_NO;
-}
-
 static int
 valid_msgid(const char *m)
 {
@@ -513,8 +505,7 @@ post_article(const struct post_req *r, char *msg, size_t msglen, char *msgid_out
 			goto done;
 		}
 		if ((rc = store_msgid_exists(r->store, msgid)) == 0) {
-			code = 441;
-			why = "435 duplicate: that Message-ID is known already";
+			why = "duplicate: that Message-ID is known already";
 			goto done;
 		}
 	}
@@ -571,11 +562,8 @@ post_article(const struct post_req *r, char *msg, size_t msglen, char *msgid_out
 		code = post_comment(&cr, msgid_out, msgidlen, &why);
 	}
 done:
-	if (why != NULL) {
-		if (!strncmp(why, "435 ", 4))
-			why += 4;
+	if (why != NULL)
 		snprintf(msg, msglen, "%s", why);
-	}
 	free(ng);
 	free(subj);
 	free(from);

@@ -45,9 +45,6 @@ struct comment_req {
 int	post_comment(const struct comment_req *, char *msgid_out, size_t msgidlen,
 	    const char **why);
 
-/* Posting allowed for this group? (enum posting of its source; POST_NO if unknown) */
-int	post_group_policy(const struct conf *, const char *group);
-
 /* Plain text (LF or CRLF) to HTML for a comment: paragraphs, <br>, "> " quote blocks
  * as <blockquote>, the signature after "-- " dropped. Caller owns the result. */
 char	*post_text_to_html(const char *text, int flowed, int delsp);
