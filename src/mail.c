@@ -528,7 +528,7 @@ receive_reply(const struct mail_ctx *m, const struct token *t, const char *msg, 
 	cr.name = name;
 	cr.addr = addr;
 	cr.text = own;
-	cr.msgid = mid && strlen(mid) < 250 && mid[0] == '<' && strchr(mid, '@') ? mid : NULL;
+	cr.msgid = mid != NULL && msg_valid_msgid(mid) ? mid : NULL;
 	cr.outbox_id = &obid;
 	if (post_comment(&cr, msgid, sizeof(msgid), &why) == 240) {
 		log_info("mail: reply from %s posted as %s", addr, msgid);

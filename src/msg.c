@@ -119,3 +119,18 @@ fail:
 	return -1;
 }
 
+
+int
+msg_valid_msgid(const char *m)
+{
+	size_t	n = strlen(m);
+	const char *at = strchr(m, '@');
+
+	if (n < 5 || n > 250 || m[0] != '<' || m[n - 1] != '>' || at == NULL ||
+	    at == m + 1 || at[1] == '>')
+		return 0;
+	for (; *m; m++)
+		if ((unsigned char)*m <= ' ' || (unsigned char)*m >= 0x7f)
+			return 0;
+	return 1;
+}

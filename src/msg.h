@@ -14,5 +14,8 @@ int	 msg_valid_addr(const char *);
 /* A From:-style mailbox: "Name <a@b>", "a@b", or the old news form "a@b (Name)".
  * 0 with *name (decoded, maybe "") and *addr set (caller owns both), or -1. */
 int	 msg_mailbox(const char *v, char **name, char **addr);
+/* A Message-ID as confab stores and passes on: "<left@right>", 5 to 250 octets of
+ * printable ASCII without spaces. */
+int	 msg_valid_msgid(const char *);
 
 #endif

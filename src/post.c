@@ -15,21 +15,6 @@
 #include "msg.h"
 #include "post.h"
 
-static int
-valid_msgid(const char *m)
-{
-	size_t	n = strlen(m);
-	const char *at = strchr(m, '@');
-
-	if (n < 5 || n > 250 || m[0] != '<' || m[n - 1] != '>' || at == NULL ||
-	    at == m + 1 || at[1] == '>')
-		return 0;
-	for (; *m; m++)
-		if ((unsigned char)*m <= ' ' || (unsigned char)*m >= 0x7f)
-			return 0;
-	return 1;
-}
-
 /* Valid UTF-8? */
 static int
 utf8_ok(const unsigned char *p, size_t n)
@@ -500,7 +485,7 @@ post_article(const struct post_req *r, char *msg, size_t msglen, char *msgid_out
 		goto done;
 	}
 	if ((msgid = msg_header(r->data, head_len, "Message-ID")) != NULL) {
-		if (!valid_msgid(msgid)) {
+		if (!msg_valid_msgid(msgid)) {
 			why = "malformed Message-ID";
 			goto done;
 		}
@@ -522,7 +507,7 @@ post_article(const struct post_req *r, char *msg, size_t msglen, char *msgid_out
 	/* Only articles of the same blog can be parents. */
 	for (tok = strtok_r(refs, " \t,", &save); tok != NULL; tok = strtok_r(NULL, " \t,",
 	    &save))
-		if (valid_msgid(tok) && store_article_item(r->store, tok, &sid, &pid, &cid)
+		if (msg_valid_msgid(tok) && store_article_item(r->store, tok, &sid, &pid, &cid)
 		    == 0 && sid == src_sid) {
 			free(last);
 			last = xstrdup(tok);

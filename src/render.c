@@ -6,6 +6,7 @@
 
 #include "html2text.h"
 #include "log.h"
+#include "msg.h"
 #include "render.h"
 #include "rfc2047.h"
 
@@ -126,21 +127,6 @@ has_8bit(const char *s)
 	return 0;
 }
 
-/* Message-IDs come from blog data only through render_msgid (digits and the
- * configured domain) or from a posted article (validated); refuse anything else. */
-static int
-msgid_ok(const char *m)
-{
-	size_t	n = strlen(m);
-
-	if (n < 5 || n > 250 || m[0] != '<' || m[n - 1] != '>' || strchr(m, '@') == NULL)
-		return 0;
-	for (; *m; m++)
-		if ((unsigned char)*m <= ' ' || (unsigned char)*m >= 0x7f)
-			return 0;
-	return 1;
-}
-
 /* Subject: the post's title, entities decoded once; "Re: " for comments. */
 char *
 render_subject(const struct item *it, const char *post_title)
@@ -177,10 +163,12 @@ render_article(const struct render_in *in, struct rendered *out)
 	int			 i;
 
 	memset(out, 0, sizeof(*out));
-	if (!msgid_ok(in->msgid) || (in->supersedes != NULL && !msgid_ok(in->supersedes)))
+	/* Message-IDs come from render_msgid or a checked posted article: refuse others. */
+	if (!msg_valid_msgid(in->msgid) ||
+	    (in->supersedes != NULL && !msg_valid_msgid(in->supersedes)))
 		return -1;
 	for (i = 0; i < in->nrefs; i++)
-		if (!msgid_ok(in->refs[i]))
+		if (!msg_valid_msgid(in->refs[i]))
 			return -1;
 	buf_init(&h);
 	buf_init(&o);
