@@ -30,6 +30,7 @@
 
 #include "fetch.h"
 #include "log.h"
+#include "msg.h"
 
 #ifndef PACKAGE_VERSION
 #define PACKAGE_VERSION "unknown"
@@ -512,20 +513,6 @@ add_header(struct curl_slist *l, const char *name, const char *value)
 	return n;
 }
 
-/* IMF-fixdate (RFC 9110 5.6.7), independent of the locale. */
-static void
-http_date(time_t t, char *out, size_t outlen)
-{
-	static const char	*day[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char	*mon[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
-	    "Aug", "Sep", "Oct", "Nov", "Dec" };
-	struct tm		 tm;
-
-	gmtime_r(&t, &tm);
-	snprintf(out, outlen, "%s, %02d %s %04d %02d:%02d:%02d GMT", day[tm.tm_wday],
-	    tm.tm_mday, mon[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 #define SETOPT(opt, val) do {						\
 	if (curl_easy_setopt(e, opt, val) != CURLE_OK) {		\
 		log_warn("fetch: %s: cannot set " #opt, t->url);	\
@@ -587,7 +574,7 @@ transfer_setup(struct fetcher *f, struct transfer *t, const struct fetch_req *re
 	/* Not CURLOPT_TIMECONDITION: with it, curl turns a 200 whose Last-Modified is not
 	 * newer into an empty 200 body. The server decides; a 304 is reported as 304. */
 	if (req->last_modified > 0) {
-		http_date(req->last_modified, date, sizeof(date));
+		msg_date(req->last_modified, "GMT", date, sizeof(date));
 		t->headers = add_header(t->headers, "If-Modified-Since", date);
 	}
 	if (t->headers != NULL)

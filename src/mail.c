@@ -117,7 +117,7 @@ mail_subscribe(const struct mail_ctx *m, const char *group, const char *address,
 		tok = make_token(m->key, TOK_CONFIRM, sub.id, 0, g.id, 7);
 		caddr = mailaddr_make(MAILADDR_CONFIRM, tok, m->conf->mail_domain);
 		laddr = mailaddr_make(MAILADDR_POST, g.name, m->conf->mail_domain);
-		render_date(time(NULL), date, sizeof(date));
+		msg_date(time(NULL), "+0000", date, sizeof(date));
 		buf_init(&b);
 		buf_printf(&b, "From: %s <%s>\r\nTo: <%s>\r\nReply-To: <%s>\r\n"
 		    "Subject: Confirm your subscription to %s\r\nDate: %s\r\n"
@@ -919,7 +919,7 @@ mailer_refused(struct mailer *mr, const char *group, const char *address,
 	}
 	list = mailaddr_make(MAILADDR_POST, g.name, mr->conf->mail_domain);
 	text = html2text(html ? html : "", html ? strlen(html) : 0, 72);
-	render_date(time(NULL), date, sizeof(date));
+	msg_date(time(NULL), "+0000", date, sizeof(date));
 	buf_init(&b);
 	buf_printf(&b, "From: %s <%s>\r\nTo: <%s>\r\nSubject: Your reply could not be posted\r\n"
 	    "Date: %s\r\nMessage-ID: <refused.%lld.%lld@%s>\r\nIn-Reply-To: %s\r\n"
@@ -969,7 +969,7 @@ digest_flush(struct digest *dg)
 		list = mailaddr_make(MAILADDR_POST, dg->sub.group, mr->conf->mail_domain);
 		utok = make_token(mr->key, TOK_UNSUB, dg->sub.id, 0, dg->sub.group_id, 365);
 		uaddr = mailaddr_make(MAILADDR_UNSUB, utok, mr->conf->mail_domain);
-		render_date(time(NULL), date, sizeof(date));
+		msg_date(time(NULL), "+0000", date, sizeof(date));
 		buf_init(&m);
 		buf_printf(&m, "From: %s <%s>\r\nTo: <%s>\r\nSubject: %s digest, %d article%s\r\n"
 		    "Date: %s\r\nMessage-ID: <digest.%lld.%lld@%s>\r\n"

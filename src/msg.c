@@ -3,6 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <stdio.h>
+#include <time.h>
 
 #include <libetpan/libetpan.h>
 
@@ -133,4 +135,18 @@ msg_valid_msgid(const char *m)
 		if ((unsigned char)*m <= ' ' || (unsigned char)*m >= 0x7f)
 			return 0;
 	return 1;
+}
+
+void
+msg_date(time_t t, const char *zone, char *out, size_t len)
+{
+	static const char	*days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char	*mons[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
+	    "Aug", "Sep", "Oct", "Nov", "Dec" };
+	struct tm		 tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(out, len, "%s, %02d %s %04d %02d:%02d:%02d %s", days[tm.tm_wday],
+	    tm.tm_mday, mons[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
+	    zone);
 }

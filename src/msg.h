@@ -3,6 +3,7 @@
 #define CONFAB_MSG_H
 
 #include <stddef.h>
+#include <time.h>
 
 /* The first `name` header of a message (only its header part is searched), unfolded,
  * tabs as spaces, trimmed; caller owns; NULL if absent. RFC 2047 words stay encoded. */
@@ -17,5 +18,8 @@ int	 msg_mailbox(const char *v, char **name, char **addr);
 /* A Message-ID as confab stores and passes on: "<left@right>", 5 to 250 octets of
  * printable ASCII without spaces. */
 int	 msg_valid_msgid(const char *);
+/* A date in UTC, independent of the locale: "Fri, 27 Jan 2012 09:12:00 ZONE" with zone
+ * "+0000" (RFC 5322) or "GMT" (HTTP's IMF-fixdate, RFC 9110). */
+void	 msg_date(time_t, const char *zone, char *out, size_t len);
 
 #endif

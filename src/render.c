@@ -25,19 +25,6 @@ render_msgid(long long post_id, long long comment_id, int version, const char *d
 	return buf_steal(&b);
 }
 
-void
-render_date(time_t t, char *out, size_t len)
-{
-	static const char *days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
-	static const char *mons[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul",
-	    "Aug", "Sep", "Oct", "Nov", "Dec" };
-	struct tm	tm;
-
-	gmtime_r(&t, &tm);
-	snprintf(out, len, "%s, %02d %s %04d %02d:%02d:%02d +0000", days[tm.tm_wday],
-	    tm.tm_mday, mons[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);
-}
-
 char *
 render_references(const char **refs, int nrefs)
 {
@@ -188,7 +175,7 @@ render_article(const struct render_in *in, struct rendered *out)
 	xasprintf(&from, "%s <%s@%s.invalid>", s, pseudo, in->source);
 	free(s);
 
-	render_date(it->date, date, sizeof(date));
+	msg_date(it->date, "+0000", date, sizeof(date));
 	if (in->nrefs > 0)
 		refs = render_references(in->refs, in->nrefs);
 

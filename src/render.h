@@ -47,8 +47,6 @@ void	rendered_free(struct rendered *);
  * Caller owns the result. */
 char	*render_msgid(long long post_id, long long comment_id, int version, const char *domain);
 
-/* RFC 5322 date in GMT, e.g. "Fri, 27 Jan 2012 09:12:00 +0000". */
-void	render_date(time_t, char *out, size_t len);
 
 /* References list per the 998-octet rule: keep the first and the last three, drop from
  * the middle. Returns the header value (space-separated), caller owns. */
