@@ -1,14 +1,24 @@
 #!/bin/sh
-# deps.sh: install the Debian 12 packages confab needs to build, test and run.
-# Only runs apt-get when something is missing. Needs root.
+# deps.sh [--with-fuzz] [--bench]: install the Debian 12 packages confab needs to build,
+# test and run (--with-fuzz: and clang for the libFuzzer harnesses; --bench: only the
+# benchmark's peers, INN and public-inbox). Only runs apt-get when something is
+# missing. Needs root. Services are never started: the tests and benchmarks run their
+# own instances on loopback.
 set -e
 PKGS="build-essential autoconf automake pkg-config
 libevent-dev libssl-dev libetpan-dev libsqlite3-dev sqlite3 libxml2-dev
 libcurl4-gnutls-dev libjansson-dev libinih-dev zlib1g-dev libcrypt-dev libsystemd-dev
 systemd perl openssl slrn tin tmux suck
 wordpress mariadb-server php-cli php-mysql curl
-postfix postfix-pcre swaks"
-[ "${1:-}" = "--with-fuzz" ] && PKGS="$PKGS clang libclang-rt-14-dev"
+postfix swaks"
+bench=""
+for a in "$@"; do
+	case $a in
+	--with-fuzz) PKGS="$PKGS clang libclang-rt-14-dev" ;;
+	--bench) PKGS="inn2 public-inbox time" bench=1 ;;
+	*) echo "usage: deps.sh [--with-fuzz] [--bench]" >&2; exit 2 ;;
+	esac
+done
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"
@@ -19,16 +29,23 @@ export DEBIAN_FRONTEND=noninteractive
 # Postfix unconfigured: the tests run their own instance (tests/mta/mta-up.sh).
 printf '%s\n' 'postfix postfix/main_mailer_type select No configuration' \
 	'postfix postfix/mailname string localhost' | debconf-set-selections
-# Packages like wordpress (apache2) and mariadb-server would start system daemons on
-# install; the tests start their own on loopback, so forbid service starts meanwhile.
+# wordpress (apache2), mariadb-server, postfix and inn2 would start system daemons on
+# install: forbid service starts meanwhile.
 guard=""
 if [ ! -e /usr/sbin/policy-rc.d ]; then
 	printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
 	chmod +x /usr/sbin/policy-rc.d
 	guard=1
 fi
-apt-get update -q
+rc=0
+apt-get update -q || rc=$?
 # shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends $missing || rc=$?
+[ $rc -eq 0 ] && { apt-get install -y -q --no-install-recommends $missing || rc=$?; }
+# inn2's postinst fails unless inn.conf names a domain (or the host has an FQDN).
+if [ -n "$bench" ] && [ -f /etc/news/inn.conf ]; then
+	sed -i 's/^#* *domain:.*/domain: bench.invalid/' /etc/news/inn.conf
+	rc=0
+	dpkg --configure -a || rc=$?
+fi
 [ -n "$guard" ] && rm -f /usr/sbin/policy-rc.d
-exit ${rc:-0}
+exit $rc
