@@ -37,8 +37,8 @@ sub run_cmd {
 	return $? >> 8;
 }
 
-# new(config => extra text, sources => text (default: the demo local source),
-#     import => [files], start => 1)
+# new(server => [server] lines, sources => text (default: the demo local source),
+#     extra => more sections (e.g. [mail]), import => [files], start => 1)
 sub new {
 	my ($class, %o) = @_;
 	my $dir = tempdir('confab-test-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{KEEP});
@@ -63,6 +63,7 @@ $server
 [store]
 path = $dir/confab.db
 $src
+@{[ $o{extra} // '' ]}
 EOC
 	close $f;
 	for my $file (@{ $o{import} // [] }) {

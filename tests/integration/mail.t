@@ -5,59 +5,24 @@
 use strict;
 use warnings;
 use Test::More;
-use File::Temp qw(tempdir);
 use Time::HiRes qw(sleep time);
-use Confab qw(free_port run_cmd);
+use Confab qw(run_cmd);
+use MTA;
 
-plan skip_all => 'needs root, postfix and swaks (tests/mta/deps.sh)'
-    if $> || !-x '/usr/sbin/postfix' || !-x '/usr/bin/swaks';
+plan skip_all => 'needs root, postfix and swaks (contrib/deps.sh)' unless MTA::available();
 
+my $mta = MTA->new;
+my ($smtp, $lmtp, $mdir) = ($mta->smtp, $mta->lmtp, $mta->dir);
 my $list = 'lists.example.test';
 my $subs = 'subs.example.test';
-my ($smtp, $lmtp) = (free_port(), free_port());
-my $mdir = tempdir('mta-XXXXXX', DIR => '/tmp', CLEANUP => !$ENV{KEEP});
-my $mta = Confab::srcdir() . '/tests/mta';
-my $out = `$mta/mta-up.sh $mdir $smtp $lmtp $list $subs 2>&1`;
-if ($?) { fail('mta-up.sh'); diag $out; done_testing; exit; }
-END { local $?; system("$mta/mta-down.sh", $mdir) if $mdir; }
 
 my $d = Confab->new(
     import => [Confab::srcdir() . '/tests/data/ecatworld.wxr'],
     server => "post_timeout = 3",
-    sources => <<"EOS");
-[source ecatworld]
-type = local
-group = blogs.ecatworld
-domain = e-catworld.example
-description = E-Cat World
-posting = open
-[mail]
-domain = $list
-relay = 127.0.0.1:$smtp
-listen_lmtp = 127.0.0.1:$lmtp
-digest_interval = 4
-EOS
+    extra => $mta->mail_conf("digest_interval = 4\n"));
 
-sub maildir {	# the mails in a subscriber's Maildir, as text
-	my $who = shift;
-	my @m;
-	for my $f (sort glob("$mdir/maildirs/$who/new/*")) {
-		open(my $fh, '<', $f) or next;
-		local $/;
-		push @m, scalar <$fh>;
-	}
-	return @m;
-}
-sub wait_mail {
-	my ($who, $re, $secs) = @_;
-	my $until = time + ($secs // 30);
-	while (time < $until) {
-		my @m = grep { /$re/ } maildir($who);
-		return $m[-1] if @m;
-		sleep 0.2;
-	}
-	return undef;
-}
+sub maildir { $mta->maildir(@_) }
+sub wait_mail { $mta->wait_mail(@_) }
 sub hdr { my ($m, $h) = @_; return $m =~ /^\Q$h\E:[ \t]*(.*(?:\n[ \t].*)*)/mi ? do { (my $v = $1) =~ s/\n[ \t]+/ /g; $v } : undef }
 sub swaks { my $o; my $rc = run_cmd(\$o, 'swaks', '--silent', '1', @_); return ($rc, $o) }
 sub post_followup {

@@ -42,6 +42,7 @@ $c->start;
 
 # a TLS client: openssl s_client (-quiet: no banner, the session on stdin/stdout)
 package TLSClient;
+use parent -norequire, 'Confab::Client';	# block() and mcmd() on top of line() and cmd()
 use IPC::Open2;
 use POSIX ();
 use IO::Select;
@@ -75,17 +76,6 @@ sub line {
 }
 
 sub cmd { my ($s, $c) = @_; print { $s->{in} } "$c\r\n"; return $s->line }
-
-sub block {
-	my $self = shift;
-	my @l;
-	while (defined(my $l = $self->line)) {
-		last if $l eq '.';
-		$l =~ s/^\.//;
-		push @l, $l;
-	}
-	return \@l;
-}
 
 sub stderr { my $s = shift; open(my $f, '<', $s->{err}->filename) or return ''; local $/; <$f> }
 

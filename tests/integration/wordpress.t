@@ -7,9 +7,9 @@ use warnings;
 use Test::More;
 use JSON::PP;
 use Time::HiRes qw(sleep time);
-use File::Temp;
 use Confab qw(run_cmd);
 use WP;
+use MTA;
 
 plan skip_all => 'WordPress test packages missing or not root (see tests/wp/README)'
     unless WP::available();
@@ -21,23 +21,13 @@ my $host = '127.0.0.1';
 my $data = Confab::srcdir() . '/tests/data';
 
 # A private Postfix too, when installed, for replies by mail to the blog (section 9).
-my $have_mta = -x '/usr/sbin/postfix' && -x '/usr/bin/swaks';
-my ($smtp, $lmtp) = (Confab::free_port(), Confab::free_port());
-my $mdir = File::Temp::tempdir('mta-XXXXXX', DIR => '/tmp', CLEANUP => !$ENV{KEEP});
-my $mta = Confab::srcdir() . '/tests/mta';
-if ($have_mta) {
-	my $o = `$mta/mta-up.sh $mdir $smtp $lmtp lists.example.test subs.example.test 2>&1`;
-	if ($?) { diag "mta-up.sh: $o"; $have_mta = 0; }
-}
-END { local $?; system("$mta/mta-down.sh", $mdir) if $mdir && -d "$mdir/etc"; }
+my $mta = MTA::available() ? eval { MTA->new } : undef;
+diag("no MTA: $@") if MTA::available() && !$mta;
 
 my $d = Confab->new(start => 0,
     server => "post_timeout = 3\nretry_interval = 1\n",
+    extra => $mta ? $mta->mail_conf : '',
     sources => <<"EOS");
-[mail]
-domain = lists.example.test
-relay = 127.0.0.1:$smtp
-listen_lmtp = 127.0.0.1:$lmtp
 [source ecat]
 type = wordpress
 url = @{[ $wp->url ]}/
@@ -188,21 +178,10 @@ is($asr->{parent}, 10404, '... under the right parent');
 
 # 9. Replies by mail to the blog, through Postfix and LMTP; a refusal is mailed back.
 SKIP: {
-	skip 'postfix or swaks not installed', 8 unless $have_mta;
+	skip 'postfix or swaks not installed', 8 unless $mta;
 	my $subs = 'subs.example.test';
-	my $wait_mail = sub {
-		my ($re) = @_;
-		for (1 .. 150) {
-			for my $fn (glob("$mdir/maildirs/alice/new/*")) {
-				open(my $fh, '<', $fn) or next;
-				local $/;
-				my $m = <$fh>;
-				return $m if $m =~ $re;
-			}
-			sleep 0.2;
-		}
-		return '';
-	};
+	my $smtp = $mta->smtp;
+	my $wait_mail = sub { $mta->wait_mail('alice', $_[0]) // '' };
 	is(scalar $d->confab_cmd('subscribe', 'blogs.ecatworld', "alice\@$subs", '--no-confirm'), 0,
 	    'alice subscribes');
 	like(post_reply('Luca Salvarani <luca.salvarani@mail.example>', "<p2481.c10404\@$host>",

@@ -9,8 +9,10 @@
 use strict;
 use warnings;
 use Test::More;
-use File::Temp qw(tempdir);
 use FindBin;
+use lib "$FindBin::Bin/../integration";
+use Confab qw(free_port);
+use File::Temp qw(tempdir);
 use IO::Socket::INET;
 use Fcntl qw(:flock);
 use POSIX ();
@@ -140,11 +142,6 @@ sub run {
 sub slurp { open(my $f, '<', $_[0]) or return ''; local $/; <$f> // '' }
 
 # --- the MTA --------------------------------------------------------------
-sub free_port {
-	my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-	    Proto => 'tcp', Listen => 1, ReuseAddr => 1) or die "no port: $!";
-	return $s->sockport;
-}
 my $smtp_port = free_port();
 
 my $up_started = 0;

@@ -6,6 +6,9 @@
 use strict;
 use warnings;
 use Test::More;
+use FindBin;
+use lib "$FindBin::Bin/../integration";
+use Confab qw(free_port);
 use File::Temp qw(tempdir);
 use File::Basename qw(dirname);
 use Cwd qw(abs_path);
@@ -22,13 +25,6 @@ plan skip_all => 'WordPress test packages missing (see tests/wp/README)'
     && !system('php -m 2>/dev/null | grep -qx mysqli');
 plan skip_all => 'needs root (writes /etc/wordpress, runs mariadbd)' if $>;
 
-sub free_port {
-	my $s = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0,
-	    Proto => 'tcp', Listen => 1, ReuseAddr => 1) or die "no port: $!";
-	my $p = $s->sockport;
-	close $s;
-	return $p;
-}
 # tempdir short enough for the MariaDB socket path
 my $dir = tempdir('wp-XXXXXX', DIR => '/tmp', CLEANUP => !$ENV{KEEP});
 my $port = free_port();
