@@ -604,9 +604,46 @@ is(user_add($c, 'alice', 's3cret pass'), 0, 'confab user add alice');
 	like($m->cmd("AUTHINFO SASL PLAIN $ir"), qr/^281 /, 'SASL PLAIN initial response 281');
 	like($m->cmd("AUTHINFO SASL PLAIN $ir"), qr/^502 /, 'SASL again: 502');
 	$m->close;
-	# 483 needs a non-loopback cleartext peer, which a loopback test cannot be; assert
-	# that loopback is allowed (the rule is "TLS or loopback").
-	pass('483 on cleartext non-loopback not testable here; loopback AUTHINFO allowed');
+}
+
+# 483: AUTHINFO over cleartext from a peer that is not on loopback. Server and client
+# each live in a network namespace of our own, joined by a veth pair (192.0.2.0/30).
+SKIP: {
+	skip 'needs root and iproute2 for network namespaces', 4
+	    if $> || (!-x '/usr/sbin/ip' && !-x '/sbin/ip');
+	my ($nsa, $nsb) = ("cfb483a$$", "cfb483b$$");
+	my $cleanup = sub { system("ip netns del $nsa 2>/dev/null; ip netns del $nsb 2>/dev/null") };
+	my $up = !system("ip netns add $nsa 2>/dev/null") && !system("ip netns add $nsb") &&
+	    !system("ip link add cfba$$ netns $nsa type veth peer name cfbb$$ netns $nsb") &&
+	    !system("ip netns exec $nsa sh -c 'ip addr add 192.0.2.1/30 dev cfba$$ && "
+	    . "ip link set cfba$$ up && ip link set lo up'") &&
+	    !system("ip netns exec $nsb sh -c 'ip addr add 192.0.2.2/30 dev cfbb$$ && "
+	    . "ip link set cfbb$$ up && ip link set lo up'");
+	if (!$up) {
+		$cleanup->();
+		skip 'cannot make network namespaces here', 4;
+	}
+	my $a = Confab->new(start => 0, server => "listen = 192.0.2.1:1119\n");
+	is(user_add($a, 'remote', 'pw'), 0, 'user add remote');
+	my $pid = fork // die;
+	if (!$pid) {
+		open(STDERR, '>', $a->dir . '/confabd.log');
+		exec('ip', 'netns', 'exec', $nsa, Confab::confabd(), '-c', $a->conf, '-f') or die;
+	}
+	# A client in the other namespace: greeting, CAPABILITIES, AUTHINFO USER.
+	my $script = 'use IO::Socket::INET; my $s; for (1 .. 100) { '
+	    . '$s = IO::Socket::INET->new(PeerAddr => "192.0.2.1:1119", Timeout => 5) and last; '
+	    . 'select(undef, undef, undef, 0.05) } $s or die "connect: $!"; '
+	    . 'local $/ = "\r\n"; my @o = (scalar <$s>); '
+	    . 'print $s "CAPABILITIES\r\n"; while (defined(my $l = <$s>)) { push @o, $l; last if $l eq ".\r\n" } '
+	    . 'print $s "AUTHINFO USER remote\r\n"; push @o, scalar <$s>; print @o';
+	my $out = `ip netns exec $nsb perl -e '$script' 2>&1`;
+	kill 'TERM', $pid;
+	waitpid($pid, 0);
+	$cleanup->();
+	like($out, qr/^20[01] /, 'a non-loopback client is greeted');
+	like($out, qr/^AUTHINFO\r$/m, 'CAPABILITIES: AUTHINFO without USER over cleartext');
+	like($out, qr/^483 /m, 'AUTHINFO over cleartext from a non-loopback peer: 483');
 }
 {
 	my $a = Confab->new(server => "auth_failures = 3\n");
