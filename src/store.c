@@ -289,6 +289,35 @@ col_str(sqlite3_stmt *st, int i)
 	return p ? xstrdup((const char *)p) : NULL;
 }
 
+/* Step a statement expected to give at most one row: 0 with column 0 in *out, 1 if
+ * none, -1 on error. The statement is reset. */
+static int
+one_int(struct store *s, sqlite3_stmt *st, long long *out, const char *what)
+{
+	int	rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		*out = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : dberr(s, what);
+}
+
+/* The same for a text column; caller owns *out. */
+static int
+one_str(struct store *s, sqlite3_stmt *st, char **out, const char *what)
+{
+	int	rc = sqlite3_step(st);
+
+	if (rc == SQLITE_ROW)
+		*out = col_str(st, 0);
+	sqlite3_reset(st);
+	if (rc == SQLITE_ROW)
+		return 0;
+	return rc == SQLITE_DONE ? 1 : dberr(s, what);
+}
+
 static int
 exec(struct store *s, const char *sql)
 {
@@ -751,17 +780,10 @@ store_post_by_link(struct store *s, long long source_id, const char *link,
     long long *post_id)
 {
 	sqlite3_stmt	*st = prep(s, S_ITEM_BY_LINK);
-	int		 rc;
 
 	sqlite3_bind_int64(st, 1, source_id);
 	bind_text(st, 2, link);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*post_id = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? 1 : dberr(s, "post by link");
+	return one_int(s, st, post_id, "post by link");
 }
 
 int
@@ -825,9 +847,7 @@ meta_int(struct store *s, const char *key)
 	long long	 v = 0;
 
 	bind_text(st, 1, key);
-	if (sqlite3_step(st) == SQLITE_ROW)
-		v = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
+	one_int(s, st, &v, "meta get");
 	return v;
 }
 
@@ -997,14 +1017,10 @@ int
 store_msgid_exists(struct store *s, const char *msgid)
 {
 	sqlite3_stmt	*st = prep(s, S_ART_EXISTS);
-	int		 rc;
+	long long	 one;
 
 	bind_text(st, 1, msgid);
-	rc = sqlite3_step(st);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? 1 : dberr(s, "msgid exists");
+	return one_int(s, st, &one, "msgid exists");
 }
 
 int
@@ -1043,19 +1059,6 @@ store_article_item(struct store *s, const char *msgid, long long *source_id,
 	if (rc == SQLITE_ROW)
 		return 0;
 	return rc == SQLITE_DONE ? 1 : dberr(s, "article item");
-}
-
-static int
-one_int(struct store *s, sqlite3_stmt *st, long long *out, const char *what)
-{
-	int	rc = sqlite3_step(st);
-
-	if (rc == SQLITE_ROW)
-		*out = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? 1 : dberr(s, what);
 }
 
 int
@@ -1113,16 +1116,9 @@ int
 store_over_msgid(struct store *s, const char *msgid, char **over)
 {
 	sqlite3_stmt	*st = prep(s, S_OVER_MSGID);
-	int		 rc;
 
 	bind_text(st, 1, msgid);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*over = col_str(st, 0);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? 1 : dberr(s, "over msgid");
+	return one_str(s, st, over, "over msgid");
 }
 
 int
@@ -1194,16 +1190,9 @@ int
 store_user_hash(struct store *s, const char *name, char **hash)
 {
 	sqlite3_stmt	*st = prep(s, S_USER_GET);
-	int		 rc;
 
 	bind_text(st, 1, name);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*hash = col_str(st, 0);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? 1 : dberr(s, "user get");
+	return one_str(s, st, hash, "user get");
 }
 
 int
@@ -1236,16 +1225,9 @@ int
 store_meta_get(struct store *s, const char *key, char **value)
 {
 	sqlite3_stmt	*st = prep(s, S_META_GET);
-	int		 rc;
 
 	bind_text(st, 1, key);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*value = col_str(st, 0);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? 1 : dberr(s, "meta get");
+	return one_str(s, st, value, "meta get");
 }
 
 int
@@ -1436,17 +1418,10 @@ store_outbox_by_comment(struct store *s, const char *source, long long comment_i
     char **msgid)
 {
 	sqlite3_stmt	*st = prep(s, S_OB_BY_COMMENT);
-	int		 rc;
 
 	bind_text(st, 1, source);
 	sqlite3_bind_int64(st, 2, comment_id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
-		*msgid = col_str(st, 0);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
-		return 0;
-	return rc == SQLITE_DONE ? 1 : dberr(s, "outbox by comment");
+	return one_str(s, st, msgid, "outbox by comment");
 }
 
 int
