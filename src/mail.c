@@ -71,6 +71,20 @@ reply(struct lmtp_reply *r, int code, const char *enh, const char *fmt, ...)
 
 /* Header helpers. */
 
+/* The head of a mail confab writes itself (confirmation, notice, digest), from the
+ * list: From, To, Subject, Date, a fresh Message-ID and MIME-Version. */
+static void
+own_head(struct buf *b, const char *group, const char *list, const char *to,
+    const char *subject, const char *kind, const char *domain)
+{
+	char	date[64], *id = msg_make_id(kind, domain);
+
+	msg_date(time(NULL), "+0000", date, sizeof(date));
+	buf_printf(b, "From: %s <%s>\r\nTo: <%s>\r\nSubject: %s\r\nDate: %s\r\n"
+	    "Message-ID: %s\r\nMIME-Version: 1.0\r\n", group, list, to, subject, date, id);
+	free(id);
+}
+
 /* Subscriptions. */
 
 int
@@ -81,7 +95,7 @@ mail_subscribe(const struct mail_ctx *m, const char *group, const char *address,
 	struct store_sub	 sub;
 	char			*tok = NULL, *caddr = NULL, *laddr = NULL, *data = NULL;
 	struct buf		 b;
-	char			 date[64];
+	char			*subject;
 	int			 rc = -1;
 
 	memset(&sub, 0, sizeof(sub));
@@ -117,21 +131,20 @@ mail_subscribe(const struct mail_ctx *m, const char *group, const char *address,
 		tok = make_token(m->key, TOK_CONFIRM, sub.id, 0, g.id, 7);
 		caddr = mailaddr_make(MAILADDR_CONFIRM, tok, m->conf->mail_domain);
 		laddr = mailaddr_make(MAILADDR_POST, g.name, m->conf->mail_domain);
-		msg_date(time(NULL), "+0000", date, sizeof(date));
 		buf_init(&b);
-		buf_printf(&b, "From: %s <%s>\r\nTo: <%s>\r\nReply-To: <%s>\r\n"
-		    "Subject: Confirm your subscription to %s\r\nDate: %s\r\n"
-		    "Message-ID: <confirm.%lld.%lld@%s>\r\nAuto-Submitted: auto-generated\r\n"
-		    "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+		xasprintf(&subject, "Confirm your subscription to %s", g.name);
+		own_head(&b, g.name, laddr, address, subject, "confirm", m->conf->mail_domain);
+		free(subject);
+		buf_printf(&b, "Reply-To: <%s>\r\nAuto-Submitted: auto-generated\r\n"
+		    "Content-Type: text/plain; charset=UTF-8\r\n"
 		    "Content-Transfer-Encoding: 8bit\r\n\r\n"
 		    "Someone (hopefully you) asked to receive %s%s by mail at\r\n%s.\r\n\r\n"
 		    "To confirm, reply to this message, or send any mail to\r\n%s\r\n\r\n"
 		    "If you did not ask for this, ignore this message: nothing more will\r\n"
-		    "be sent to you.\r\n", g.name, laddr, address, caddr, g.name, date,
-		    sub.id, (long long)time(NULL), m->conf->mail_domain, g.name,
-		    thread ? " (one thread)" : "", address, caddr);
+		    "be sent to you.\r\n", caddr, g.name, thread ? " (one thread)" : "",
+		    address, caddr);
 		data = buf_steal(&b);
-		if (store_mq_add(m->store, sub.id, -(long long)time(NULL), MQ_PREPARED, time(NULL),
+		if (store_mq_add(m->store, sub.id, 0, MQ_PREPARED, time(NULL),
 		    data, strlen(data)) == -1) {
 			*why = "store error";
 			goto fail;
@@ -908,7 +921,7 @@ mailer_refused(struct mailer *mr, const char *group, const char *address,
 	struct store_group	 g;
 	struct store_sub	 sub;
 	struct buf		 b;
-	char			*list, *text, date[64];
+	char			*list, *text;
 
 	if (mr->conf == NULL || mr->conf->mail_domain == NULL || address == NULL ||
 	    store_group_get(mr->store, group, &g) != 0)
@@ -919,22 +932,20 @@ mailer_refused(struct mailer *mr, const char *group, const char *address,
 	}
 	list = mailaddr_make(MAILADDR_POST, g.name, mr->conf->mail_domain);
 	text = html2text(html ? html : "", html ? strlen(html) : 0, 72);
-	msg_date(time(NULL), "+0000", date, sizeof(date));
 	buf_init(&b);
-	buf_printf(&b, "From: %s <%s>\r\nTo: <%s>\r\nSubject: Your reply could not be posted\r\n"
-	    "Date: %s\r\nMessage-ID: <refused.%lld.%lld@%s>\r\nIn-Reply-To: %s\r\n"
-	    "Auto-Submitted: auto-replied\r\nMIME-Version: 1.0\r\n"
+	own_head(&b, g.name, list, sub.address, "Your reply could not be posted", "refused",
+	    mr->conf->mail_domain);
+	buf_printf(&b, "In-Reply-To: %s\r\nAuto-Submitted: auto-replied\r\n"
 	    "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
 	    "The blog did not take your reply %s:\r\n\r\n    %s\r\n\r\n"
-	    "This is what you wrote:\r\n\r\n", g.name, list, sub.address, date, sub.id,
-	    (long long)time(NULL), mr->conf->mail_domain, msgid, msgid, why);
+	    "This is what you wrote:\r\n\r\n", msgid, msgid, why);
 	for (const char *p = text; *p; p++) {
 		if (*p == '\n')
 			buf_adds(&b, "\r\n");
 		else
 			buf_addc(&b, *p);
 	}
-	if (store_mq_add(mr->store, sub.id, -(long long)time(NULL), MQ_PREPARED, time(NULL),
+	if (store_mq_add(mr->store, sub.id, 0, MQ_PREPARED, time(NULL),
 	    b.data, b.len) == 0)
 		log_info("mail: told %s that %s was refused", sub.address, msgid);
 	mailer_kick(mr);
@@ -962,29 +973,27 @@ digest_flush(struct digest *dg)
 {
 	struct mailer	*mr = dg->mr;
 	struct buf	 m;
-	char		*list = NULL, *uaddr = NULL, *utok = NULL, date[64];
+	char		*list = NULL, *uaddr = NULL, *utok = NULL, *subject;
 	size_t		 i;
 
 	if (dg->sub_id != 0 && dg->n > 0 && dg->sub.address != NULL) {
 		list = mailaddr_make(MAILADDR_POST, dg->sub.group, mr->conf->mail_domain);
 		utok = make_token(mr->key, TOK_UNSUB, dg->sub.id, 0, dg->sub.group_id, 365);
 		uaddr = mailaddr_make(MAILADDR_UNSUB, utok, mr->conf->mail_domain);
-		msg_date(time(NULL), "+0000", date, sizeof(date));
 		buf_init(&m);
-		buf_printf(&m, "From: %s <%s>\r\nTo: <%s>\r\nSubject: %s digest, %d article%s\r\n"
-		    "Date: %s\r\nMessage-ID: <digest.%lld.%lld@%s>\r\n"
-		    "List-Id: <%s.%s>\r\nList-Post: <mailto:%s>\r\n"
+		xasprintf(&subject, "%s digest, %d article%s", dg->sub.group, dg->n,
+		    dg->n == 1 ? "" : "s");
+		own_head(&m, dg->sub.group, list, dg->sub.address, subject, "digest",
+		    mr->conf->mail_domain);
+		free(subject);
+		buf_printf(&m, "List-Id: <%s.%s>\r\nList-Post: <mailto:%s>\r\n"
 		    "List-Unsubscribe: <mailto:%s>\r\nPrecedence: list\r\n"
-		    "MIME-Version: 1.0\r\n"
 		    "Content-Type: multipart/digest; boundary=\"confab-digest-%lld\"\r\n\r\n",
-		    dg->sub.group, list, dg->sub.address, dg->sub.group, dg->n,
-		    dg->n == 1 ? "" : "s", date, dg->sub.id, (long long)time(NULL),
-		    mr->conf->mail_domain, dg->sub.group, mr->conf->mail_domain, list, uaddr,
-		    dg->sub.id);
+		    dg->sub.group, mr->conf->mail_domain, list, uaddr, dg->sub.id);
 		buf_add(&m, dg->b.data, dg->b.len);
 		buf_printf(&m, "--confab-digest-%lld--\r\n", dg->sub.id);
 		if (store_begin(mr->store) == 0) {
-			store_mq_add(mr->store, dg->sub.id, -(long long)time(NULL), MQ_PREPARED,
+			store_mq_add(mr->store, dg->sub.id, 0, MQ_PREPARED,
 			    time(NULL), m.data, m.len);
 			for (i = 0; i < dg->nids; i++)
 				store_mq_del(mr->store, dg->ids[i]);

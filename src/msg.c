@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include <libetpan/libetpan.h>
+#include <openssl/rand.h>
 
 #include "log.h"
 #include "msg.h"
@@ -149,4 +150,19 @@ msg_date(time_t t, const char *zone, char *out, size_t len)
 	snprintf(out, len, "%s, %02d %s %04d %02d:%02d:%02d %s", days[tm.tm_wday],
 	    tm.tm_mday, mons[tm.tm_mon], tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec,
 	    zone);
+}
+
+char *
+msg_make_id(const char *kind, const char *domain)
+{
+	unsigned char	 rnd[8];
+	char		 hex[17], *id;
+	int		 i;
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1)
+		fatal("no randomness for a Message-ID");
+	for (i = 0; i < 8; i++)
+		snprintf(hex + i * 2, 3, "%02x", rnd[i]);
+	xasprintf(&id, "<%s.%lld.%s@%s>", kind, (long long)time(NULL), hex, domain);
+	return id;
 }

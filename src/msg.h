@@ -21,5 +21,7 @@ int	 msg_valid_msgid(const char *);
 /* A date in UTC, independent of the locale: "Fri, 27 Jan 2012 09:12:00 ZONE" with zone
  * "+0000" (RFC 5322) or "GMT" (HTTP's IMF-fixdate, RFC 9110). */
 void	 msg_date(time_t, const char *zone, char *out, size_t len);
+/* A new unique Message-ID "<kind.TIME.RANDOM@domain>"; caller owns. */
+char	*msg_make_id(const char *kind, const char *domain);
 
 #endif

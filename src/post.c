@@ -324,18 +324,10 @@ queue_for_blog(const struct comment_req *r, const struct conf_source *src, long 
     int delsp, char **msgid, const char **why)
 {
 	struct store_outbox	e;
-	unsigned char		rnd[8];
 	int			i;
 
-	if (*msgid == NULL) {
-		char	hex[17];
-
-		RAND_bytes(rnd, sizeof(rnd));
-		for (i = 0; i < 8; i++)
-			snprintf(hex + i * 2, 3, "%02x", rnd[i]);
-		xasprintf(msgid, "<confab.%lld.%s@%s>", (long long)time(NULL), hex,
-		    r->conf->hostname);
-	}
+	if (*msgid == NULL)
+		*msgid = msg_make_id("confab", r->conf->hostname);
 	memset(&e, 0, sizeof(e));
 	e.source = src->name;
 	e.msgid = *msgid;

@@ -230,6 +230,16 @@ static const char *migrations[] = {
 	"ALTER TABLE groups ADD COLUMN live_count INTEGER NOT NULL DEFAULT 0;"
 	"UPDATE groups SET live_count = (SELECT count(*) FROM numbers n"
 	"  WHERE n.group_id = groups.id AND n.live);",
+	/* 4 -> 5: one mail per subscriber and article; any number of notices */
+	"CREATE TABLE mailq5 (id INTEGER PRIMARY KEY, subscriber_id INTEGER NOT NULL,"
+	"  article_id INTEGER NOT NULL, kind INTEGER NOT NULL, state INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL, next_try INTEGER NOT NULL, data BLOB);"
+	"INSERT INTO mailq5 SELECT * FROM mailq;"
+	"DROP TABLE mailq;"
+	"ALTER TABLE mailq5 RENAME TO mailq;"
+	"CREATE INDEX mailq_due ON mailq (state, next_try);"
+	"CREATE UNIQUE INDEX mailq_once ON mailq (subscriber_id, article_id, kind)"
+	"  WHERE article_id > 0;",
 };
 #define NMIGRATIONS	(int)(sizeof(migrations) / sizeof(migrations[0]))
 

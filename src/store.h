@@ -11,7 +11,7 @@
 
 #include "item.h"
 
-#define STORE_SCHEMA_VERSION	4
+#define STORE_SCHEMA_VERSION	5
 
 struct store;
 
@@ -235,7 +235,8 @@ int	store_sub_for(struct store *, long long group_id, const char *thread, store_
 	    void *);
 
 /* Mail queue: one row per mail to send (kind: enum in mail.c). data: a prepared mail
- * (confirmations, notices) or NULL (rendered from the article when sent). */
+ * (confirmations, notices; article_id 0) or NULL (rendered from the article when
+ * sent). A subscriber gets an article (id > 0) of a kind once: repeats are ignored. */
 struct store_mq {
 	long long	 id, sub_id, article_id;
 	int		 kind, state, attempts;
