@@ -11,6 +11,7 @@
 
 #include "html2text.h"
 #include "log.h"
+#include "utf8.h"
 
 #define LINE_OCTETS	996	/* 998 less a soft-break space and a stuffing space */
 #define MAX_QUOTE	16	/* deeper quotes are shown at this depth */
@@ -45,33 +46,6 @@ struct h2t {
 
 static void	walk(struct h2t *, xmlNode *, int);
 
-/* Length in octets of a valid UTF-8 sequence at s, 0 if invalid. */
-static size_t
-u8seq(const unsigned char *s, size_t len)
-{
-	size_t	n, i;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef)
-		n = 3;
-	else if (s[0] >= 0xf0 && s[0] <= 0xf4)
-		n = 4;
-	else
-		return 0;
-	if (len < n)
-		return 0;
-	for (i = 1; i < n; i++)
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-	if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] > 0x9f) ||
-	    (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] > 0x8f))
-		return 0;
-	return n;
-}
-
 /* Copy with invalid UTF-8 replaced by U+FFFD and NULs dropped. */
 static char *
 utf8_clean(const char *s, size_t len, size_t *outlen)
@@ -82,7 +56,7 @@ utf8_clean(const char *s, size_t len, size_t *outlen)
 	buf_init(&b);
 	buf_add(&b, "", 0);
 	for (i = run = 0; i < len; i += n ? n : 1) {
-		n = u8seq((const unsigned char *)s + i, len - i);
+		n = utf8_seq((const unsigned char *)s + i, len - i);
 		if (n != 0 && s[i] != '\0')
 			continue;	/* copied with its run, s[run..i) */
 		buf_add(&b, s + run, i - run);

@@ -14,37 +14,8 @@
 #include "log.h"
 #include "msg.h"
 #include "post.h"
-
-/* Valid UTF-8? */
-static int
-utf8_ok(const unsigned char *p, size_t n)
-{
-	size_t	i = 0, k, need;
-
-	while (i < n) {
-		if (p[i] < 0x80) {
-			i++;
-			continue;
-		}
-		if (p[i] >= 0xc2 && p[i] <= 0xdf)
-			need = 1;
-		else if (p[i] >= 0xe0 && p[i] <= 0xef)
-			need = 2;
-		else if (p[i] >= 0xf0 && p[i] <= 0xf4)
-			need = 3;
-		else
-			return 0;
-		for (k = 1; k <= need; k++)
-			if (i + k >= n || (p[i + k] & 0xc0) != 0x80)
-				return 0;
-		/* no overlong forms, surrogates or code points past U+10FFFF */
-		if ((p[i] == 0xe0 && p[i + 1] < 0xa0) || (p[i] == 0xed && p[i + 1] > 0x9f) ||
-		    (p[i] == 0xf0 && p[i + 1] < 0x90) || (p[i] == 0xf4 && p[i + 1] > 0x8f))
-			return 0;
-		i += need + 1;
-	}
-	return 1;
-}
+#include "rfc2047.h"
+#include "utf8.h"
 
 /* Decode the body per Content-Transfer-Encoding and charset into UTF-8 text with LF
  * line ends. flowed and delsp come from Content-Type. Caller owns; NULL with why set. */
@@ -112,7 +83,7 @@ decode_body(const char *data, size_t head_len, size_t len, int *flowed, int *del
 			*why = "unknown charset, or the body does not match it";
 			goto done;
 		}
-	} else if (!utf8_ok((unsigned char *)dec, declen)) {
+	} else if (!utf8_valid((unsigned char *)dec, declen)) {
 		*why = "body is not valid UTF-8 (declare its charset)";
 		goto done;
 	}
@@ -166,45 +137,6 @@ own_text(const char *t)
 			break;
 	}
 	return 0;
-}
-
-/* A display name fit for a header and a blog: controls become spaces, runs of
- * white space collapse, ends trimmed, invalid UTF-8 bytes become '?'. Caller owns. */
-static char *
-clean_name(const char *s)
-{
-	struct buf	 b;
-	const unsigned char *p = (const unsigned char *)s;
-	size_t		 n = strlen(s), i = 0, k, need;
-
-	buf_init(&b);
-	while (i < n) {
-		if (p[i] < 0x20 || p[i] == 0x7f || p[i] == ' ') {
-			if (b.len > 0 && b.data[b.len - 1] != ' ')
-				buf_addc(&b, ' ');
-			i++;
-			continue;
-		}
-		if (p[i] < 0x80) {
-			buf_addc(&b, (char)p[i++]);
-			continue;
-		}
-		need = p[i] >= 0xc2 && p[i] <= 0xdf ? 1 : p[i] >= 0xe0 && p[i] <= 0xef ? 2 :
-		    p[i] >= 0xf0 && p[i] <= 0xf4 ? 3 : 0;
-		for (k = 1; k <= need; k++)
-			if (i + k >= n || (p[i + k] & 0xc0) != 0x80)
-				break;
-		if (need == 0 || k <= need || !utf8_ok(p + i, need + 1)) {
-			buf_addc(&b, '?');
-			i++;
-			continue;
-		}
-		buf_add(&b, (const char *)p + i, need + 1);
-		i += need + 1;
-	}
-	while (b.len > 0 && b.data[b.len - 1] == ' ')
-		b.data[--b.len] = '\0';
-	return buf_steal(&b);
 }
 
 static void
@@ -333,7 +265,7 @@ queue_for_blog(const struct comment_req *r, const struct conf_source *src, long 
 	e.msgid = *msgid;
 	e.post_id = pid;
 	e.parent_id = cid;
-	e.author = clean_name(name);
+	e.author = header_sanitize(name);
 	e.email = (char *)addr;
 	e.html = post_text_to_html(text, flowed, delsp);
 	e.next_try = time(NULL);
@@ -374,7 +306,7 @@ post_comment(const struct comment_req *r, char *msgid_out, size_t msgidlen,
 	it.state = ITEM_OK;
 	it.post_id = pid;
 	it.parent_id = cid;
-	it.author = clean_name(r->name);
+	it.author = header_sanitize(r->name);
 	it.author_email = xstrdup(r->addr);
 	it.date = time(NULL);
 	it.html = post_text_to_html(r->text, r->flowed, r->delsp);

@@ -5,6 +5,7 @@
 
 #include "log.h"
 #include "rfc2047.h"
+#include "utf8.h"
 
 /*
  * RFC 2047 §2 limits lines holding encoded words to 76 characters; we fold
@@ -21,43 +22,6 @@ struct fold {
 	size_t		 col;		/* octets on the current line */
 	int		 first;		/* nothing written yet */
 };
-
-/* Decode one UTF-8 sequence; returns the code point or -1 (then *adv is 1). */
-static int32_t
-utf8_next(const unsigned char *s, size_t len, size_t *adv)
-{
-	uint32_t	cp, min;
-	size_t		n, i;
-
-	*adv = 1;
-	if (s[0] < 0x80)
-		return s[0];
-	if (s[0] >= 0xc2 && s[0] <= 0xdf) {
-		n = 2;
-		cp = s[0] & 0x1f;
-		min = 0x80;
-	} else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		cp = s[0] & 0x0f;
-		min = 0x800;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		cp = s[0] & 0x07;
-		min = 0x10000;
-	} else
-		return -1;
-	if (len < n)
-		return -1;
-	for (i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return -1;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-		return -1;
-	*adv = n;
-	return (int32_t)cp;
-}
 
 char *
 header_sanitize(const char *utf8)

@@ -16,51 +16,14 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "utf8.h"
 #include "wildmat.h"
-
-/* Length of the well-formed UTF-8 sequence (RFC 3629) at s, or 0 if none starts
- * there (s < e). */
-static size_t
-u8_seq(const unsigned char *s, const unsigned char *e)
-{
-	size_t	 n, i;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] < 0xc2)
-		return 0;
-	if (s[0] < 0xe0)
-		n = 2;
-	else if (s[0] < 0xf0) {
-		n = 3;
-		if (s[0] == 0xe0)
-			lo = 0xa0;		/* no overlongs */
-		else if (s[0] == 0xed)
-			hi = 0x9f;		/* no surrogates */
-	} else if (s[0] < 0xf5) {
-		n = 4;
-		if (s[0] == 0xf0)
-			lo = 0x90;		/* no overlongs */
-		else if (s[0] == 0xf4)
-			hi = 0x8f;		/* nothing above U+10FFFF */
-	} else
-		return 0;
-	if ((size_t)(e - s) < n)
-		return 0;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
 
 /* Octets of the character at s: a malformed octet is a character of its own. */
 static size_t
 u8_char(const unsigned char *s, const unsigned char *e)
 {
-	size_t	 n = u8_seq(s, e);
+	size_t	 n = utf8_seq(s, (size_t)(e - s));
 
 	return n ? n : 1;
 }
@@ -170,7 +133,7 @@ wildmat_valid(const char *wildmat)
 				return 0;
 			s++;
 		} else {
-			if ((n = u8_seq(s, e)) == 0)
+			if ((n = utf8_seq(s, (size_t)(e - s))) == 0)
 				return 0;
 			s += n;
 		}
