@@ -3,6 +3,7 @@
 #define CONFAB_TAP_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int tap_n, tap_fail;
@@ -33,6 +34,36 @@ static int tap_n, tap_fail;
 	if (g_ != w_)							\
 		printf("#   got: %lld want: %lld\n", g_, w_);		\
 } while (0)
+
+/* A whole file (NUL-terminated; its length in *len if len), or NULL. Caller frees. */
+static inline char *
+tap_slurp(const char *path, size_t *len)
+{
+	FILE	*f = fopen(path, "rb");
+	char	*p = NULL, *q;
+	size_t	 n = 0, cap = 0, r;
+
+	if (f == NULL)
+		return NULL;
+	do {
+		if (n + 4096 + 1 > cap) {
+			cap = cap ? cap * 2 : 8192;
+			if ((q = realloc(p, cap)) == NULL) {
+				free(p);
+				fclose(f);
+				return NULL;
+			}
+			p = q;
+		}
+		r = fread(p + n, 1, cap - n - 1, f);
+		n += r;
+	} while (r > 0);
+	fclose(f);
+	p[n] = '\0';
+	if (len != NULL)
+		*len = n;
+	return p;
+}
 
 static inline int
 tap_done(void)

@@ -6,50 +6,8 @@
 
 #include "html2text.h"
 #include "log.h"
+#include "utf8.h"
 #include "tap.h"
-
-static char *
-slurp(const char *path, size_t *len)
-{
-	FILE		*f;
-	struct buf	 b;
-	char		 chunk[8192];
-	size_t		 n;
-
-	if ((f = fopen(path, "rb")) == NULL)
-		return NULL;
-	buf_init(&b);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	*len = b.len;
-	return buf_steal(&b);
-}
-
-static int
-valid_utf8(const unsigned char *s, size_t len)
-{
-	size_t	i, n, k;
-
-	for (i = 0; i < len; i += n) {
-		if (s[i] < 0x80)
-			n = 1;
-		else if (s[i] >= 0xc2 && s[i] <= 0xdf)
-			n = 2;
-		else if (s[i] >= 0xe0 && s[i] <= 0xef)
-			n = 3;
-		else if (s[i] >= 0xf0 && s[i] <= 0xf4)
-			n = 4;
-		else
-			return 0;
-		if (i + n > len)
-			return 0;
-		for (k = 1; k < n; k++)
-			if ((s[i + k] & 0xc0) != 0x80)
-				return 0;
-	}
-	return 1;
-}
 
 static size_t
 quotes(const char *l, size_t len)
@@ -70,7 +28,7 @@ flowed_ok(const char *t, int width, int verbatim)
 
 	if (*t == '\0')
 		return NULL;
-	if (!valid_utf8((const unsigned char *)t, strlen(t)))
+	if (!utf8_valid((const unsigned char *)t, strlen(t)))
 		return "invalid UTF-8";
 	len = strlen(t);
 	if (t[len - 1] != '\n' || (len > 1 && t[len - 2] == '\n'))
@@ -125,12 +83,12 @@ golden(const char *dir, const char *name)
 {
 	char		*hp, *tp, *html, *want, *got;
 	const char	*why;
-	size_t		 hl, tl;
+	size_t		 hl = 0, tl;
 
 	xasprintf(&hp, "%s/%s.html", dir, name);
 	xasprintf(&tp, "%s/%s.txt", dir, name);
-	html = slurp(hp, &hl);
-	want = slurp(tp, &tl);
+	html = tap_slurp(hp, &hl);
+	want = tap_slurp(tp, &tl);
 	ok(html != NULL && want != NULL, "%s: read pair", name);
 	if (html != NULL && want != NULL) {
 		got = html2text(html, hl, 72);

@@ -386,13 +386,7 @@ goldens(struct store *st, const char *src)
 			fwrite(a.data, 1, a.len, f);
 			fclose(f);
 		}
-		want = NULL;
-		n = 0;
-		if ((f = fopen(path, "rb")) != NULL) {
-			want = xmalloc(65536);
-			n = fread(want, 1, 65536, f);
-			fclose(f);
-		}
+		want = tap_slurp(path, &n);
 		ok(want != NULL && n == a.len && memcmp(want, a.data, n) == 0,
 		    "golden %s: byte-exact", name);
 		free(want);

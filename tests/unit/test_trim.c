@@ -16,23 +16,6 @@ srcdir(void)
 	return d != NULL && *d != '\0' ? d : ".";
 }
 
-static char *
-slurp(const char *path)
-{
-	struct buf	 b;
-	char		 chunk[4096];
-	size_t		 n;
-	FILE		*f;
-
-	if ((f = fopen(path, "rb")) == NULL)
-		return NULL;
-	buf_init(&b);
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		buf_add(&b, chunk, n);
-	fclose(f);
-	return buf_steal(&b);
-}
-
 static int
 cmp(const void *a, const void *b)
 {
@@ -66,10 +49,10 @@ test_samples(void)
 
 	for (i = 0; i < n; i++) {
 		xasprintf(&path, "%s/%s.in", dir, names[i]);
-		in = slurp(path);
+		in = tap_slurp(path, NULL);
 		free(path);
 		xasprintf(&path, "%s/%s.out", dir, names[i]);
-		want = slurp(path);
+		want = tap_slurp(path, NULL);
 		free(path);
 		if (in == NULL || want == NULL) {
 			ok(0, "%s: .in and .out readable", names[i]);
