@@ -135,6 +135,18 @@ select_group(struct session *s, const char *name, struct store_group *g)
 	return 0;
 }
 
+/* The words from argv[from] on as one string: RFC 4643 user names and passwords may
+ * contain spaces. */
+static char *
+rest_of_line(int argc, char **argv, int from)
+{
+	int	i;
+
+	for (i = from; i < argc - 1; i++)
+		argv[i][strlen(argv[i])] = ' ';
+	return argv[from];
+}
+
 /* Look up the article an ARTICLE-like command names; on failure the reply is sent.
  * *num is its number in the current group (0 for a message-id not in it). */
 static int
@@ -672,7 +684,6 @@ cmd_hdr(struct session *s, int argc, char **argv)
 	const char	*ok = kind == 0 ? "225 headers follow" : "221 headers follow";
 	const char	*rangearg = argc > 2 ? argv[2] : NULL;
 	long long	 lo, hi;
-	int		 i;
 
 	if (kind == 2 && argc < 4) {
 		nntp_reply(s, "501 XPAT header range|message-id pattern...");
@@ -702,14 +713,8 @@ cmd_hdr(struct session *s, int argc, char **argv)
 		v = field_value(argv[1], a.data, a.head_len, a.len);
 		nntp_reply(s, "%s", ok);
 		if (kind == 2) {
-			struct buf	pat;
-
-			buf_init(&pat);
-			for (i = 3; i < argc; i++)
-				buf_printf(&pat, "%s%s", i > 3 ? " " : "", argv[i]);
-			if (v != NULL && wildmat_match(v, pat.data))
+			if (v != NULL && wildmat_match(v, rest_of_line(argc, argv, 3)))
 				nntp_reply(s, "%s %s", rangearg, v);
-			buf_free(&pat);
 		} else if (kind == 1)
 			nntp_reply(s, "%s %s", rangearg, v ? v : "");
 		else
@@ -734,14 +739,8 @@ cmd_hdr(struct session *s, int argc, char **argv)
 	s->stream.hi = hi;
 	s->stream.kind = kind;
 	s->stream.arg = xstrdup(argv[1]);
-	if (kind == 2) {
-		struct buf	pat;
-
-		buf_init(&pat);
-		for (i = 3; i < argc; i++)
-			buf_printf(&pat, "%s%s", i > 3 ? " " : "", argv[i]);
-		s->stream.arg2 = buf_steal(&pat);
-	}
+	if (kind == 2)		/* a pattern may hold spaces (as INN takes it) */
+		s->stream.arg2 = xstrdup(rest_of_line(argc, argv, 3));
 	nntp_stream_start(s);
 }
 
@@ -1190,18 +1189,6 @@ auth_check(struct session *s, const char *user, const char *pass)
 		authjob_run(j);
 		authjob_done(j);
 	}
-}
-
-/* The words from argv[from] on as one string: RFC 4643 user names and passwords may
- * contain spaces. */
-static char *
-rest_of_line(int argc, char **argv, int from)
-{
-	int	i;
-
-	for (i = from; i < argc - 1; i++)
-		argv[i][strlen(argv[i])] = ' ';
-	return argv[from];
 }
 
 static void
