@@ -154,7 +154,6 @@ nntp_accept(struct server *srv, int fd, struct sockaddr *sa, socklen_t salen, in
 	peer->n++;
 	s->srv = srv;
 	s->id = ++srv->next_id;
-	s->fd = fd;
 	snprintf(s->addr, sizeof(s->addr), "%s", host);
 	s->loopback = loopback;
 	buf_init(&s->post);
@@ -235,7 +234,8 @@ nntp_close(struct session *s, const char *why)
 		srv->on_empty(srv);
 }
 
-size_t
+/* Output queued at the top of the stack. */
+static size_t
 nntp_outlen(struct session *s)
 {
 	return evbuffer_get_length(bufferevent_get_output(s->bev));

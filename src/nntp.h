@@ -97,7 +97,6 @@ struct session {
 	struct session		*next, *prev;
 	struct server		*srv;
 	uint64_t		 id;
-	int			 fd;
 	struct bufferevent	*bev;		/* top of the stack: socket, TLS, compress */
 	struct event		*idle;
 	struct event		*flush;		/* closing: wait for the layers below */
@@ -147,7 +146,6 @@ void	nntp_stream_start(struct session *);	/* run s->stream.next in slices */
 int	nntp_starttls(struct session *);	/* after "382" was queued */
 int	nntp_compress(struct session *);	/* after "206" was queued */
 void	nntp_close(struct session *, const char *why);
-size_t	nntp_outlen(struct session *);	/* output queued at the top of the stack */
 void	nntp_post_begin(struct session *);
 /* SS_WAIT is over: read commands again (pipelined ones included). */
 void	nntp_resume(struct session *);
