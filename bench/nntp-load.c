@@ -2,7 +2,7 @@
  * nntp-load: an NNTP reader load generator on libevent (bench/, issue 7).
  *
  *   nntp-load -p PORT -g GROUP [-c CONNS] [-d DEPTH] [-t SECONDS] [-n MAXOPS]
- *             [-o OP,OP,...] [-I IDLE] [-S SLOW] [-R BYTES/S] [-m]
+ *             [-o OP,OP,...] [-I IDLE] [-S SLOW] [-R BYTES/S] [-P PID,...] [-m]
  *
  * Talks to 127.0.0.1 only. For each operation in -o (default
  * connect,over,hdr,article,artmid,head,stat) it opens CONNS connections, each running
@@ -17,12 +17,26 @@
  *   artmid   ARTICLE <message-id>, random among the group's (fetched once with HDR)
  *   head     HEAD walk: n, n+1, ... from a random start, wrapping
  *   stat     STAT walk, likewise
+ *   mix      every request drawn at random, by weight: ARTICLE n 40, ARTICLE <msgid> 15,
+ *            HEAD n 15, STAT n 10 (n uniformly random), OVER of a random 100-article
+ *            range 10, HDR References of such a range 5, GROUP 4, connect 1 (when the
+ *            pipeline has drained: QUIT, close, connect, greeting, GROUP; latency from
+ *            the QUIT to the 211). One row for all, then the count of each kind.
  *
+ * Latencies are kept exactly up to LAT_MAX per operation, then as a uniform random
+ * sample of that size (reservoir), so a long run (-t 600) uses bounded memory.
  * -I IDLE holds IDLE more connections open (greeted, GROUP selected, then silent) during
  * every measurement; -S SLOW holds SLOW connections that each loop on OVER of the whole
  * group but read only R bytes/s (-R, default 16384). At the end it says how many of them
  * the server kept. -m prints one machine-readable line per operation ("RESULT op=...").
  * -L BYTES measures the physical ceiling instead: BYTES through one loopback TCP socket.
+ *
+ * -P PID,... reports the server's CPU time per request (cpu_us, microseconds): utime +
+ * stime + cutime + cstime of each PID (/proc/PID/stat, clock ticks), plus those of every
+ * process whose parent is one of them (nnrpd -D's child per connection, a master's
+ * workers), read when the clock starts and again 100 ms after the last worker has closed
+ * (time for the server to reap its children), divided by the requests completed.
+ * Everything the server does in that window counts, the -I/-S crowd's included.
  *
  * Exit status: 0 when every operation completed at least one request without errors on
  * most of them, 1 on a failure (server unreachable, wrong replies), 2 on usage errors.
@@ -34,7 +48,9 @@
 #include <netinet/tcp.h>
 #include <arpa/inet.h>
 
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -48,18 +64,26 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent.h>
 
-enum op { OP_CONNECT, OP_OVER, OP_HDR, OP_ARTICLE, OP_ARTMID, OP_HEAD, OP_STAT, OP_N };
-static const char *op_name[OP_N] = {
-	"connect", "over", "hdr", "article", "artmid", "head", "stat"
+/* -o takes the operations below OP_N; the ones after it are the mix's own */
+enum op { OP_CONNECT, OP_OVER, OP_HDR, OP_ARTICLE, OP_ARTMID, OP_HEAD, OP_STAT, OP_MIX,
+	OP_N, OP_ROVER = OP_N, OP_RHDR, OP_GROUP, OP_ALL };
+static const char *op_name[OP_ALL] = {
+	"connect", "over", "hdr", "article", "artmid", "head", "stat", "mix",
+	"over100", "hdr100", "group"
 };
-static const int op_multi[OP_N] = { 0, 224, 225, 220, 220, 221, 0 };
-static const int op_ok[OP_N] = { 205, 224, 225, 220, 220, 221, 223 };
+static const int op_multi[OP_ALL] = { 0, 224, 225, 220, 220, 221, 0, 0, 224, 225, 0 };
+static const int op_ok[OP_ALL] = { 205, 224, 225, 220, 220, 221, 223, 0, 224, 225, 211 };
+static const struct { enum op op; int weight; } mix[] = {
+	{ OP_ARTICLE, 40 }, { OP_ARTMID, 15 }, { OP_HEAD, 15 }, { OP_STAT, 10 },
+	{ OP_ROVER, 10 }, { OP_RHDR, 5 }, { OP_GROUP, 4 }, { OP_CONNECT, 1 }
+};
 
 enum role { R_WORK, R_IDLE, R_SLOW };
 enum state { S_GREET, S_GROUP, S_READY, S_RUN, S_QUIT, S_DEAD };
 enum pstate { P_BOL, P_MID, P_DOT, P_DOTCR };
 
 #define MAXDEPTH 256
+#define LAT_MAX (1 << 22)	/* latencies kept per operation (32 MiB) */
 
 struct conn {
 	struct bufferevent	*bev;
@@ -68,18 +92,21 @@ struct conn {
 	enum op			 op;
 	uint64_t		 t0;		/* connect time (connect op) */
 	uint64_t		 sent[MAXDEPTH];	/* ring of outstanding requests */
+	enum op			 sop[MAXDEPTH];		/* and what each one is */
 	int			 qh, qn;
 	int			 inbody, code;
 	enum pstate		 ps;
 	long			 lines;
 	uint64_t		 walk;
 	int			 idx;
+	int			 reconnect;	/* mix: 1 connect drawn, 2 QUIT done */
 };
 
 struct stats {
-	uint64_t	*lat;		/* ns */
+	uint64_t	*lat;		/* ns; a sample of LAT_MAX once n exceeds it */
 	size_t		 n, cap;
-	uint64_t	 errors, articles, bytes;
+	uint64_t	 max, errors, articles, bytes;
+	uint64_t	 nop[OP_ALL];	/* mix: replies of each kind */
 };
 
 static struct event_base *base;
@@ -93,6 +120,9 @@ static double seconds = 5;
 static long maxops = 1000000;
 static long slow_rate = 16384;
 static uint64_t rng = 0x9e3779b97f4a7c15ULL;
+static long *spids;		/* -P */
+static int nspids, cpu_lost;
+static uint64_t cpu0, cpu1;
 
 /* the running measurement */
 static enum op cur_op;
@@ -139,12 +169,84 @@ static void issue(struct conn *);
 static void
 lat_add(uint64_t ns)
 {
-	if (st.n == st.cap) {
-		st.cap = st.cap ? st.cap * 2 : 4096;
-		if ((st.lat = realloc(st.lat, st.cap * sizeof(*st.lat))) == NULL)
-			die("out of memory");
+	uint64_t j;
+
+	if (ns > st.max)
+		st.max = ns;
+	if (st.n < LAT_MAX) {
+		if (st.n == st.cap) {
+			st.cap = st.cap ? st.cap * 2 : 4096;
+			if ((st.lat = realloc(st.lat, st.cap * sizeof(*st.lat))) == NULL)
+				die("out of memory");
+		}
+		st.lat[st.n] = ns;
+	} else if ((j = rnd() % (st.n + 1)) < LAT_MAX)
+		st.lat[j] = ns;
+	st.n++;
+}
+
+/* utime + stime + cutime + cstime of /proc/PID/stat (clock ticks), and its parent. */
+static int
+proc_cpu(const char *pid, long *ppid, uint64_t *ticks)
+{
+	char path[64], buf[1024], *p;
+	unsigned long long ut, stm;
+	long long cut, cst;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%s/stat", pid);
+	if ((fd = open(path, O_RDONLY)) == -1)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	/* after "pid (comm) ": state ppid pgrp session tty tpgid flags minflt cminflt
+	 * majflt cmajflt utime stime cutime cstime */
+	if ((p = strrchr(buf, ')')) == NULL || sscanf(p + 1, " %*s %ld %*s %*s %*s %*s"
+	    " %*s %*s %*s %*s %*s %llu %llu %lld %lld", ppid, &ut, &stm, &cut, &cst) != 5)
+		return -1;
+	*ticks = ut + stm + cut + cst;
+	return 0;
+}
+
+static int
+is_server(long pid)
+{
+	for (int i = 0; i < nspids; i++)
+		if (spids[i] == pid)
+			return 1;
+	return 0;
+}
+
+/* The CPU time of the -P processes and their current children, in clock ticks. */
+static uint64_t
+server_cpu(void)
+{
+	DIR *d;
+	struct dirent *de;
+	char id[32];
+	uint64_t sum = 0, t;
+	long ppid;
+
+	for (int i = 0; i < nspids; i++) {
+		snprintf(id, sizeof(id), "%ld", spids[i]);
+		if (proc_cpu(id, &ppid, &t) == 0)
+			sum += t;
+		else
+			cpu_lost = 1;
 	}
-	st.lat[st.n++] = ns;
+	if ((d = opendir("/proc")) == NULL)
+		return sum;
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] >= '1' && de->d_name[0] <= '9' &&
+		    proc_cpu(de->d_name, &ppid, &t) == 0 && is_server(ppid) &&
+		    !is_server(atol(de->d_name)))
+			sum += t;
+	closedir(d);
+	return sum;
 }
 
 static void
@@ -187,6 +289,8 @@ begin_measure(void)
 
 	tv.tv_sec = (long)seconds;
 	tv.tv_usec = (long)((seconds - (long)seconds) * 1e6);
+	if (nspids > 0)
+		cpu0 = server_cpu();
 	measuring = 1;
 	t_start = now_ns();
 	event_add(ev_stop, &tv);
@@ -255,6 +359,7 @@ static void
 reply_done(struct conn *c)
 {
 	uint64_t t = now_ns();
+	enum op op = c->qn > 0 ? c->sop[c->qh] : c->op;
 
 	if (c->role == R_SLOW) {
 		slow_overs++;
@@ -263,25 +368,45 @@ reply_done(struct conn *c)
 		return;
 	}
 	if (c->qn > 0) {
-		if (measuring)
+		if (measuring) {
 			lat_add(t - c->sent[c->qh]);
+			st.nop[op]++;
+		}
 		c->qh = (c->qh + 1) % MAXDEPTH;
 		c->qn--;
 	}
-	if (c->code != op_ok[c->op])
+	if (c->code != op_ok[op])
 		st.errors++;
-	else if (c->op == OP_OVER || c->op == OP_HDR)
+	else if (op == OP_OVER || op == OP_HDR || op == OP_ROVER || op == OP_RHDR)
 		st.articles += c->lines;
-	else
+	else if (op != OP_GROUP)
 		st.articles++;
 	issue(c);
+}
+
+static enum op
+mix_pick(void)
+{
+	int w = (int)(rnd() % 100);
+	size_t i;
+
+	for (i = 0; i < sizeof(mix) / sizeof(mix[0]) - 1; i++)
+		if ((w -= mix[i].weight) < 0)
+			break;
+	return mix[i].op;
+}
+
+static long
+rnd_art(void)
+{
+	return lo + (long)(rnd() % (uint64_t)(hi - lo + 1));
 }
 
 static void
 issue(struct conn *c)
 {
+	enum op op;
 	long n;
-	size_t k;
 
 	if (c->role == R_SLOW) {
 		send_cmd(c, "OVER %ld-%ld\r\n", lo, hi);
@@ -290,39 +415,60 @@ issue(struct conn *c)
 	}
 	if (c->role != R_WORK)
 		return;
-	while (c->qn < depth && !stopping && started < maxops) {
-		switch (c->op) {
+	while (c->qn < depth && !stopping && started < maxops && !c->reconnect) {
+		op = c->op == OP_MIX ? mix_pick() : c->op;
+		switch (op) {
 		case OP_OVER:
 			send_cmd(c, "OVER %ld-%ld\r\n", lo, hi);
 			break;
 		case OP_HDR:
 			send_cmd(c, "HDR References %ld-%ld\r\n", lo, hi);
 			break;
+		case OP_ROVER:
+		case OP_RHDR:
+			n = hi - lo + 1 > 100 ? lo + (long)(rnd() % (uint64_t)(hi - lo - 98)) : lo;
+			send_cmd(c, "%s %ld-%ld\r\n", op == OP_ROVER ? "OVER" : "HDR References",
+			    n, n + 99 < hi ? n + 99 : hi);
+			break;
 		case OP_ARTICLE:
-			n = lo + (long)(rnd() % (uint64_t)(hi - lo + 1));
-			send_cmd(c, "ARTICLE %ld\r\n", n);
+			send_cmd(c, "ARTICLE %ld\r\n", rnd_art());
 			break;
 		case OP_ARTMID:
-			k = rnd() % nmsgids;
-			send_cmd(c, "ARTICLE %s\r\n", msgids[k]);
+			send_cmd(c, "ARTICLE %s\r\n", msgids[rnd() % nmsgids]);
 			break;
 		case OP_HEAD:
 		case OP_STAT:
-			if (c->walk < (uint64_t)lo || c->walk > (uint64_t)hi)
-				c->walk = lo;
-			send_cmd(c, "%s %llu\r\n", c->op == OP_HEAD ? "HEAD" : "STAT",
-			    (unsigned long long)c->walk++);
+			if (c->op == OP_MIX)
+				n = rnd_art();
+			else {
+				if (c->walk < (uint64_t)lo || c->walk > (uint64_t)hi)
+					c->walk = lo;
+				n = (long)c->walk++;
+			}
+			send_cmd(c, "%s %ld\r\n", op == OP_HEAD ? "HEAD" : "STAT", n);
 			break;
+		case OP_GROUP:
+			send_cmd(c, "GROUP %s\r\n", group);
+			break;
+		case OP_CONNECT:
+			if (c->op != OP_MIX)
+				return;
+			/* QUIT once the pipeline has drained, then reconnect */
+			c->reconnect = 1;
+			started++;
+			continue;
 		default:
 			return;
 		}
 		c->sent[(c->qh + c->qn) % MAXDEPTH] = now_ns();
+		c->sop[(c->qh + c->qn) % MAXDEPTH] = op;
 		c->qn++;
 		started++;
 	}
 	if (c->qn == 0 && c->state == S_RUN) {
 		send_cmd(c, "QUIT\r\n");
 		c->state = S_QUIT;
+		c->t0 = now_ns();
 	}
 }
 
@@ -352,6 +498,17 @@ status_line(struct conn *c, int code)
 			c->state = S_DEAD;
 			return;
 		}
+		if (c->role == R_WORK && c->reconnect) {
+			/* mix: the connect drawn on the last connection is done */
+			if (measuring) {
+				lat_add(now_ns() - c->t0);
+				st.nop[OP_CONNECT]++;
+			}
+			c->reconnect = 0;
+			c->state = S_RUN;
+			issue(c);
+			return;
+		}
 		if (c->role == R_WORK) {
 			c->state = S_READY;
 			c->walk = lo + (long)(rnd() % (uint64_t)(hi - lo + 1));
@@ -379,7 +536,8 @@ status_line(struct conn *c, int code)
 		return;
 	case S_RUN:
 		c->code = code;
-		if (c->role == R_SLOW ? code == 224 : op_multi[c->op] == code) {
+		if (c->role == R_SLOW ? code == 224 :
+		    op_multi[c->qn > 0 ? c->sop[c->qh] : c->op] == code) {
 			c->inbody = 1;
 			c->ps = P_BOL;
 			c->lines = 0;
@@ -392,6 +550,11 @@ status_line(struct conn *c, int code)
 				if (measuring)
 					lat_add(now_ns() - c->t0);
 			} else
+				st.errors++;
+		} else if (c->reconnect) {
+			if (code == 205)
+				c->reconnect = 2;
+			else
 				st.errors++;
 		}
 		c->state = S_DEAD;
@@ -412,6 +575,17 @@ worker_end(struct conn *c)
 		free(c);
 		started++;
 		start_conn(R_WORK, OP_CONNECT, idx);
+		return;
+	}
+	if (c->op == OP_MIX && c->reconnect == 2 && !stopping && started < maxops) {
+		int idx = c->idx;
+		uint64_t t0 = c->t0;
+
+		conn_free(c);
+		free(c);
+		start_conn(R_WORK, OP_MIX, idx);
+		workers[idx]->t0 = t0;
+		workers[idx]->reconnect = 1;
 		return;
 	}
 	worker_done(c);
@@ -556,18 +730,17 @@ cmp64(const void *a, const void *b)
 static double
 pct(double p)
 {
-	size_t i;
+	size_t n = st.n < LAT_MAX ? st.n : LAT_MAX;
 
-	if (st.n == 0)
+	if (n == 0)
 		return 0;
-	i = (size_t)(p * (st.n - 1) + 0.5);
-	return st.lat[i] / 1e6;
+	return st.lat[(size_t)(p * (n - 1) + 0.5)] / 1e6;
 }
 
 static int
 run_op(enum op op)
 {
-	double el, rps, aps, mbs;
+	double el, rps, aps, mbs, cpu = -1;
 	struct timeval tv;
 	int i;
 
@@ -579,8 +752,10 @@ run_op(enum op op)
 	ready_n = 0;
 	active = conns;
 	workers = calloc(conns, sizeof(*workers));
-	if (op == OP_ARTMID && nmsgids == 0) {
-		fprintf(stderr, "nntp-load: artmid: no message-ids\n");
+	cpu0 = cpu1 = 0;
+	cpu_lost = 0;
+	if ((op == OP_ARTMID || op == OP_MIX) && nmsgids == 0) {
+		fprintf(stderr, "nntp-load: %s: no message-ids\n", op_name[op]);
 		return -1;
 	}
 	if (op == OP_CONNECT) {
@@ -603,24 +778,44 @@ run_op(enum op op)
 		t_start = t_end = now_ns();
 	if (t_end == 0)
 		t_end = now_ns();
+	if (nspids > 0 && measuring) {
+		struct timespec reap = { 0, 100000000 };
+
+		nanosleep(&reap, NULL);
+		cpu1 = server_cpu();
+		if (!cpu_lost && st.n > 0)
+			cpu = (cpu1 - cpu0) * 1e6 / sysconf(_SC_CLK_TCK) / st.n;
+	}
 	el = (t_end - t_start) / 1e9;
 	if (el <= 0)
 		el = 1e-9;
-	qsort(st.lat, st.n, sizeof(*st.lat), cmp64);
+	qsort(st.lat, st.n < LAT_MAX ? st.n : LAT_MAX, sizeof(*st.lat), cmp64);
 	rps = st.n / el;
 	aps = st.articles / el;
 	mbs = st.bytes / el / 1e6;
-	if (machine)
+	if (machine) {
 		printf("RESULT op=%s conns=%d depth=%d ops=%zu errors=%llu seconds=%.3f"
 		    " rps=%.1f aps=%.1f mbps=%.2f p50=%.3f p99=%.3f max=%.3f"
-		    " idle=%d slow=%d bpo=%.0f\n", op_name[op], conns, depth, st.n,
+		    " idle=%d slow=%d bpo=%.0f", op_name[op], conns, depth, st.n,
 		    (unsigned long long)st.errors, el, rps, aps, mbs, pct(0.5), pct(0.99),
-		    st.n ? st.lat[st.n - 1] / 1e6 : 0, nidle, nslow,
-		    st.n ? (double)st.bytes / st.n : 0);
-	else
-		printf("%-8s %5d %5d %8zu %6llu %7.2f %10.1f %10.1f %8.2f %8.3f %8.3f %8.3f\n",
+		    st.max / 1e6, nidle, nslow, st.n ? (double)st.bytes / st.n : 0);
+		if (nspids > 0)
+			printf(" cpu_us=%.2f", cpu);
+	} else {
+		printf("%-8s %5d %5d %8zu %6llu %7.2f %10.1f %10.1f %8.2f %8.3f %8.3f %8.3f",
 		    op_name[op], conns, depth, st.n, (unsigned long long)st.errors, el,
-		    rps, aps, mbs, pct(0.5), pct(0.99), st.n ? st.lat[st.n - 1] / 1e6 : 0);
+		    rps, aps, mbs, pct(0.5), pct(0.99), st.max / 1e6);
+		if (nspids > 0)
+			printf(" %8.1f", cpu);
+	}
+	printf("\n");
+	if (op == OP_MIX) {
+		printf("%smix", machine ? "RESULT " : "# ");
+		for (i = 0; i < (int)(sizeof(mix) / sizeof(mix[0])); i++)
+			printf(" %s=%llu", op_name[mix[i].op],
+			    (unsigned long long)st.nop[mix[i].op]);
+		printf("\n");
+	}
 	fflush(stdout);
 	return st.n == 0 || st.errors > st.n / 10 ? -1 : 0;
 }
@@ -741,8 +936,9 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: nntp-load -p PORT -g GROUP [-c CONNS] [-d DEPTH]"
-	    " [-t SECONDS] [-n MAXOPS]\n\t[-o connect,over,hdr,article,artmid,head,stat]"
-	    " [-I IDLE] [-S SLOW] [-R BYTES/S] [-m]\n       nntp-load -L BYTES [-m]\n");
+	    " [-t SECONDS] [-n MAXOPS]\n\t[-o connect,over,hdr,article,artmid,head,stat,mix]"
+	    " [-I IDLE] [-S SLOW] [-R BYTES/S]\n\t[-P PID,...] [-m]\n"
+	    "       nntp-load -L BYTES [-m]\n");
 	exit(2);
 }
 
@@ -750,12 +946,12 @@ int
 main(int argc, char **argv)
 {
 	const char *ops = "connect,over,hdr,article,artmid,head,stat";
-	char *list, *tok, *save;
+	char *list, *tok, *save, *pids = NULL;
 	int ch, port = 0, fail = 0, sel[OP_N] = { 0 }, want_ids = 0, i;
 	struct rlimit rl;
 	long long lbytes = 0;
 
-	while ((ch = getopt(argc, argv, "c:d:g:h:I:L:mn:o:p:R:S:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:g:h:I:L:mn:o:P:p:R:S:t:")) != -1) {
 		switch (ch) {
 		case 'c': conns = atoi(optarg); break;
 		case 'd': depth = atoi(optarg); break;
@@ -769,6 +965,7 @@ main(int argc, char **argv)
 		case 'm': machine = 1; break;
 		case 'n': maxops = atol(optarg); break;
 		case 'o': ops = optarg; break;
+		case 'P': pids = optarg; break;
 		case 'p': port = atoi(optarg); break;
 		case 'R': slow_rate = atol(optarg); break;
 		case 'S': nslow = atoi(optarg); break;
@@ -792,8 +989,25 @@ main(int argc, char **argv)
 			usage();
 		}
 		sel[i] = 1;
-		if (i == OP_ARTMID)
+		if (i == OP_ARTMID || i == OP_MIX)
 			want_ids = 1;
+	}
+	if (pids != NULL) {
+		list = strdup(pids);
+		for (tok = strtok_r(list, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+			long pid = atol(tok), pp;
+			uint64_t t;
+
+			if (pid <= 0)
+				usage();
+			if (proc_cpu(tok, &pp, &t) == -1) {
+				fprintf(stderr, "nntp-load: -P %s: no such process\n", tok);
+				return 2;
+			}
+			if ((spids = realloc(spids, (nspids + 1) * sizeof(*spids))) == NULL)
+				die("out of memory");
+			spids[nspids++] = pid;
+		}
 	}
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
 		rl.rlim_cur = rl.rlim_max;
@@ -828,10 +1042,10 @@ main(int argc, char **argv)
 	}
 	if (!machine)
 		printf("# 127.0.0.1:%d %s articles %ld-%ld, %zu message-ids; idle %d, slow %d"
-		    " (%ld B/s)\n%-8s %5s %5s %8s %6s %7s %10s %10s %8s %8s %8s %8s\n", port,
+		    " (%ld B/s)\n%-8s %5s %5s %8s %6s %7s %10s %10s %8s %8s %8s %8s%s\n", port,
 		    group, lo, hi, nmsgids, nidle, nslow, slow_rate, "op", "conns", "depth",
 		    "ops", "errors", "seconds", "req/s", "art/s", "MB/s", "p50ms", "p99ms",
-		    "maxms");
+		    "maxms", nspids > 0 ? "   cpu_us" : "");
 	for (i = 0; i < OP_N; i++)
 		if (sel[i] && run_op(i) == -1)
 			fail = 1;

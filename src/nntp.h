@@ -105,6 +105,7 @@ struct session {
 	int			 loopback;
 	int			 tls;		/* TLS active */
 	int			 compress;	/* COMPRESS DEFLATE active */
+	int			 wr_off;	/* write event off: output went out directly */
 	z_stream		 zin, zout;
 	int			 authed;
 	char			*user;		/* AUTHINFO USER given / authenticated */
