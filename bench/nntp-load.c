@@ -36,7 +36,8 @@
  * process whose parent is one of them (nnrpd -D's child per connection, a master's
  * workers), read when the clock starts and again 100 ms after the last worker has closed
  * (time for the server to reap its children), divided by the requests completed.
- * Everything the server does in that window counts, the -I/-S crowd's included.
+ * Everything the server does in that window counts, the -I/-S crowd's included; children
+ * reaped without wait() (SIGCHLD ignored) are lost to it. -1: a process went away.
  *
  * Exit status: 0 when every operation completed at least one request without errors on
  * most of them, 1 on a failure (server unreachable, wrong replies), 2 on usage errors.
@@ -783,7 +784,8 @@ run_op(enum op op)
 
 		nanosleep(&reap, NULL);
 		cpu1 = server_cpu();
-		if (!cpu_lost && st.n > 0)
+		/* less than at the start: a listed process or an unreaped child went away */
+		if (!cpu_lost && cpu1 >= cpu0 && st.n > 0)
 			cpu = (cpu1 - cpu0) * 1e6 / sysconf(_SC_CLK_TCK) / st.n;
 	}
 	el = (t_end - t_start) / 1e9;
