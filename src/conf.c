@@ -181,6 +181,10 @@ server_key(struct loadctx *lc, const char *k, const char *v, int line)
 		if (parse_int(v, 1024, 64L * 1024 * 1024, &n) == -1)
 			return fail(lc, line, "%s: '%s' is not a size from 1024 to 67108864", k, v);
 		c->max_article_size = (size_t)n;
+	} else if (!strcmp(k, "overview_cache")) {
+		if (parse_int(v, 0, 64L * 1024 * 1024 * 1024, &n) == -1)
+			return fail(lc, line, "%s: '%s' is not a size from 0 to 68719476736", k, v);
+		c->overview_cache = (size_t)n;
 	} else if (!strcmp(k, "post_timeout")) {
 		if (parse_int(v, 0, 300, &n) == -1)
 			return fail(lc, line, "%s: '%s' is not a number of seconds from 0 to 300",
@@ -424,6 +428,7 @@ conf_load(const char *path, char *err, size_t errlen)
 	c->max_connections_per_ip = 100;
 	c->idle_timeout = 600;
 	c->max_article_size = 1024 * 1024;
+	c->overview_cache = 256 * 1024 * 1024;
 	c->post_timeout = 10;
 	c->auth_failures = 5;
 	c->retry_interval = 30;

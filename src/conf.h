@@ -46,6 +46,7 @@ struct conf {
 	int		 max_connections_per_ip;	/* default 100 */
 	int		 idle_timeout;		/* seconds, default 600 */
 	size_t		 max_article_size;	/* bytes, default 1 MiB */
+	size_t		 overview_cache;	/* bytes of overview kept in memory, 256 MiB */
 	int		 post_timeout;		/* seconds to wait for the blog's verdict, default 10 */
 	int		 auth_failures;		/* failed AUTHINFO per client per minute, default 5 */
 	int		 retry_interval;	/* seconds before the outbox's first retry, default 30 */

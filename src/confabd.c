@@ -24,6 +24,7 @@
 #include "mail.h"
 #include "nntp.h"
 #include "outbox.h"
+#include "overview.h"
 #include "poll.h"
 #include "sd.h"
 #include "secret.h"
@@ -342,6 +343,7 @@ reload(void)
 	conf_free(srv.conf);
 	srv.conf = c;
 	log_set_level(c->log_level);
+	ov_set_max(srv.ov, c->overview_cache);
 	if (srv.tls)
 		SSL_CTX_free(srv.tls);	/* live sessions keep their own reference */
 	srv.tls = tls;
@@ -531,6 +533,7 @@ main(int argc, char *argv[])
 	srv.outbox = outbox_new(srv.base, fetcher, srv.store, srv.key);
 	srv.fetch = fetcher;
 	srv.workers = workers_new(srv.base, 2);
+	srv.ov = ov_new(srv.conf->overview_cache);
 	poller_set_conf(poller, srv.conf, 1);
 	outbox_set_conf(srv.outbox, srv.conf, poller);
 	lmtp = lmtp_new(srv.base, &lmtp_h);
@@ -550,6 +553,7 @@ main(int argc, char *argv[])
 	lmtp_free(lmtp);
 	mailer_free(mailer);
 	workers_free(srv.workers);
+	ov_free(srv.ov);
 	fetcher_free(fetcher);
 	while ((l = listeners) != NULL) {
 		listeners = l->next;

@@ -36,6 +36,7 @@ struct authjob {
 #define NNTP_HIGH_WATER		(256 * 1024)	/* stop reading commands above this */
 #define NNTP_LOW_WATER		(64 * 1024)	/* produce the next slice below this */
 #define NNTP_SLICE_ROWS		256	/* overview rows per slice */
+#define NNTP_SLICE_BYTES	(256 * 1024)	/* the same, copied from the overview cache */
 #define NNTP_MAX_BAD_LINES	10	/* over-long lines before the client is dropped */
 #define NNTP_UNDER_HIGH		(32 * 1024)	/* output held below a TLS/COMPRESS layer */
 
@@ -73,6 +74,7 @@ struct server {
 	struct outbox		*outbox;	/* comments to blogs (NULL: none) */
 	struct fetcher		*fetch;		/* HTTP to blogs (WordPress logins) */
 	struct workers		*workers;	/* blocking work (password hashes) */
+	struct ovcache		*ov;		/* overview lines kept ready */
 };
 
 enum sess_state {
@@ -88,6 +90,7 @@ struct stream {
 	long long	 gid, lo, hi;
 	char		*arg;		/* header name, wildmat, pattern */
 	char		*arg2;
+	int		 field;		/* HDR: overview field of arg, or -1 */
 	int		 kind;
 	time_t		 since;
 	long long	 pos;		/* index into a list */

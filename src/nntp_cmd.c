@@ -1,6 +1,7 @@
 /* nntp_cmd.c: the NNTP reader commands (RFC 3977, 4642, 4643, 8054, and the legacy
  * XOVER, XHDR, XPAT). One table; arity and state are checked before any handler. */
 #include <ctype.h>
+#include <limits.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 #include "msg.h"
 #include "nntp_cmd.h"
 #include "outbox.h"
+#include "overview.h"
 #include "post.h"
 #include "wildmat.h"
 
@@ -466,11 +468,36 @@ over_cb(long long num, const char *over, size_t len, void *arg)
 	return 0;
 }
 
+/* The first line of the kept overview g after article number hi. */
+static size_t
+ov_end(const struct ovgroup *g, long long hi)
+{
+	return hi == LLONG_MAX ? g->n : ov_find(g, hi + 1);
+}
+
 static int
 over_next(struct session *s)
 {
-	long long	last;
+	const struct ovgroup	*g;
+	long long		 last;
+	size_t			 i, j, k;
 
+	if ((g = ov_get(s->srv->ov, s->srv->store, s->stream.gid)) != NULL) {
+		/* A run of whole lines, copied at once. */
+		i = ov_find(g, s->stream.lo);
+		j = ov_end(g, s->stream.hi);
+		for (k = i; k < j && g->offs[k + 1] - g->offs[i] <= NNTP_SLICE_BYTES; k++)
+			;
+		if (k == i && k < j)
+			k++;
+		nntp_write(s, g->text + g->offs[i], g->offs[k] - g->offs[i]);
+		if (k >= j) {
+			nntp_write(s, ".\r\n", 3);
+			return 0;
+		}
+		s->stream.lo = g->nums[k];
+		return 1;
+	}
 	if (store_over_range(s->srv->store, s->stream.gid, s->stream.lo, s->stream.hi,
 	    NNTP_SLICE_ROWS, over_cb, s, &last) == -1)
 		return -1;
@@ -521,9 +548,10 @@ range_has(struct session *s, long long lo, long long hi)
 static void
 cmd_over(struct session *s, int argc, char **argv)
 {
-	long long	lo, hi, num = 0;
-	char		*over;
-	int		 legacy = toupper((unsigned char)argv[0][0]) == 'X';
+	const struct ovgroup	*g;
+	long long		 lo, hi, num = 0;
+	char			*over;
+	int			 legacy = toupper((unsigned char)argv[0][0]) == 'X';
 
 	if (argc > 1 && is_msgid(argv[1])) {
 		if (legacy) {
@@ -544,7 +572,8 @@ cmd_over(struct session *s, int argc, char **argv)
 	}
 	if (range_arg(s, argc > 1 ? argv[1] : NULL, &lo, &hi) == -1)
 		return;
-	if (!range_has(s, lo, hi)) {
+	if ((g = ov_get(s->srv->ov, s->srv->store, s->gid)) != NULL ?
+	    hi < lo || ov_find(g, lo) == ov_end(g, hi) : !range_has(s, lo, hi)) {
 		nntp_reply(s, argc > 1 ? "423 no articles in that range" :
 		    "420 current article number is invalid");
 		return;
@@ -581,22 +610,29 @@ field_value(const char *field, const char *data, size_t head_len, size_t len)
 	return msg_header(data, head_len, field);
 }
 
-static int
-hdr_line(struct session *s, long long num, const char *v)
+/* "num value" (HDR, XHDR) or, for XPAT, only when the value (NULL: no such header)
+ * matches the pattern. */
+static void
+hdr_line(struct session *s, long long num, const char *v, size_t n)
 {
-	char	pfx[32];
-	int	n;
+	char	pfx[24], *p = pfx + sizeof(pfx), *z = NULL;
+	unsigned long long u = (unsigned long long)num;
 
 	if (s->stream.kind == 2) {	/* XPAT: only matching lines */
-		if (v == NULL || !wildmat_match(v, s->stream.arg2))
-			return 0;
+		int	match = v != NULL && wildmat_match(z = xstrndup(v, n), s->stream.arg2);
+
+		free(z);
+		if (!match)
+			return;
 	}
-	n = snprintf(pfx, sizeof(pfx), "%lld ", num);
-	nntp_write(s, pfx, (size_t)n);
+	*--p = ' ';
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	nntp_write(s, p, (size_t)(pfx + sizeof(pfx) - p));
 	if (v != NULL)
-		nntp_write(s, v, strlen(v));
+		nntp_write(s, v, n);
 	nntp_write(s, "\r\n", 2);
-	return 0;
 }
 
 static int
@@ -607,7 +643,7 @@ hdr_cb(long long num, const char *data, size_t head_len, void *arg)
 
 	/* :bytes and :lines need the whole article; the row has head_len only. */
 	v = msg_header(data, head_len, s->stream.arg);
-	hdr_line(s, num, v);
+	hdr_line(s, num, v, v ? strlen(v) : 0);
 	free(v);
 	return 0;
 }
@@ -631,36 +667,50 @@ static int
 hdr_meta_cb(long long num, const char *over, size_t len, void *arg)
 {
 	struct session	*s = arg;
-	const char	*p = over, *t;
-	int		 field = over_index(s->stream.arg), i;
-	size_t		 n;
-	char		*v;
+	const char	*p = over, *end = over + len, *t;
+	int		 i;
 
-	for (i = 0; i < field && p != NULL; i++)
-		if ((p = memchr(p, '\t', len - (size_t)(p - over))) != NULL)
+	for (i = 0; i < s->stream.field && p != NULL; i++)
+		if ((p = memchr(p, '\t', (size_t)(end - p))) != NULL)
 			p++;
 	if (p == NULL)
 		return 0;
-	t = memchr(p, '\t', len - (size_t)(p - over));
-	n = t ? (size_t)(t - p) : len - (size_t)(p - over);
-	if (field == 7 && n >= 6 && !strncasecmp(p, "Xref: ", 6)) {
+	if ((t = memchr(p, '\t', (size_t)(end - p))) == NULL)
+		t = end;
+	if (s->stream.field == 7 && t - p >= 6 && !strncasecmp(p, "Xref: ", 6))
 		p += 6;		/* Xref:full in the overview carries the name */
-		n -= 6;
-	}
-	v = xstrndup(p, n);
 	/* An empty field is an absent header (XPAT matches nothing there). */
-	hdr_line(s, num, *v == '\0' && s->stream.kind == 2 ? NULL : v);
-	free(v);
+	hdr_line(s, num, p == t && s->stream.kind == 2 ? NULL : p, (size_t)(t - p));
 	return 0;
 }
 
 static int
 hdr_next(struct session *s)
 {
-	long long	last;
-	int		rc;
+	const struct ovgroup	*g;
+	long long		 last;
+	size_t			 i, j, k;
+	int			 rc;
 
-	if (over_index(s->stream.arg) >= 0)
+	if (s->stream.field >= 0 &&
+	    (g = ov_get(s->srv->ov, s->srv->store, s->stream.gid)) != NULL) {
+		i = ov_find(g, s->stream.lo);
+		j = ov_end(g, s->stream.hi);
+		for (k = i; k < j && k - i < NNTP_SLICE_ROWS * 4; k++) {
+			const char	*l = g->text + g->offs[k];
+			const char	*f = (const char *)memchr(l, '\t',
+			    g->offs[k + 1] - g->offs[k]) + 1;
+
+			hdr_meta_cb(g->nums[k], f, (size_t)(g->text + g->offs[k + 1] - 2 - f), s);
+		}
+		if (k >= j) {
+			nntp_write(s, ".\r\n", 3);
+			return 0;
+		}
+		s->stream.lo = g->nums[k];
+		return 1;
+	}
+	if (s->stream.field >= 0)
 		rc = store_over_range(s->srv->store, s->stream.gid, s->stream.lo, s->stream.hi,
 		    NNTP_SLICE_ROWS, hdr_meta_cb, s, &last);
 	else
@@ -739,6 +789,7 @@ cmd_hdr(struct session *s, int argc, char **argv)
 	s->stream.hi = hi;
 	s->stream.kind = kind;
 	s->stream.arg = xstrdup(argv[1]);
+	s->stream.field = over_index(argv[1]);
 	if (kind == 2)		/* a pattern may hold spaces (as INN takes it) */
 		s->stream.arg2 = xstrdup(rest_of_line(argc, argv, 3));
 	nntp_stream_start(s);

@@ -11,6 +11,7 @@
 
 enum stmt_id {
 	S_GROUP_GET, S_GROUP_ID, S_GROUP_INS, S_GROUP_UPD, S_GROUP_EACH, S_GROUP_NEXT, S_GROUP_BUMP,
+	S_GROUP_MARK,
 	S_SOURCE_GET, S_SOURCE_INS,
 	S_ITEM_GET, S_ITEM_INS, S_ITEM_UPD, S_ITEM_STAMP, S_ITEM_BY_LINK, S_ITEM_VANISH,
 	S_ITEM_DIRTY, S_ITEM_CLEAN, S_LOCAL_ID, S_ITEM_REF, S_ITEM_HASH,
@@ -45,6 +46,7 @@ static const char *stmt_sql[S_MAX] = {
 	    " FROM groups g ORDER BY g.name",
 	[S_GROUP_NEXT] = "SELECT next_num FROM groups WHERE id = ?1",
 	[S_GROUP_BUMP] = "UPDATE groups SET next_num = next_num + 1 WHERE id = ?1",
+	[S_GROUP_MARK] = "SELECT live_count, next_num FROM groups WHERE id = ?1",
 	[S_SOURCE_GET] = "SELECT id FROM sources WHERE name = ?1",
 	[S_SOURCE_INS] = "INSERT INTO sources (name) VALUES (?1)",
 	[S_ITEM_GET] = "SELECT kind, state, post_id, comment_id, parent_id, post_link, title,"
@@ -460,6 +462,18 @@ store_rollback(struct store *s)
 	return exec(s, "ROLLBACK");
 }
 
+int
+store_read_begin(struct store *s)
+{
+	return exec(s, "BEGIN");
+}
+
+int
+store_read_end(struct store *s)
+{
+	return exec(s, "COMMIT");
+}
+
 /* Groups. */
 
 void
@@ -558,6 +572,21 @@ store_group_each(struct store *s, store_group_cb cb, void *arg)
 	}
 	sqlite3_reset(st);
 	return stop || rc == SQLITE_DONE ? 0 : dberr(s, "groups");
+}
+
+int
+store_group_mark(struct store *s, long long gid, long long *count, long long *next)
+{
+	sqlite3_stmt	*st = prep(s, S_GROUP_MARK);
+	int		 rc;
+
+	sqlite3_bind_int64(st, 1, gid);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*count = sqlite3_column_int64(st, 0);
+		*next = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_reset(st);
+	return rc == SQLITE_ROW ? 0 : rc == SQLITE_DONE ? 1 : dberr(s, "group mark");
 }
 
 int

@@ -21,6 +21,8 @@ int		 store_begin(struct store *);	/* BEGIN IMMEDIATE */
 int		 store_commit(struct store *);
 int		 store_rollback(struct store *);
 int		 store_schema_version(struct store *);
+int		 store_read_begin(struct store *);	/* BEGIN: one snapshot for reads */
+int		 store_read_end(struct store *);
 
 /* Groups. */
 struct store_group {
@@ -39,6 +41,9 @@ int	store_group_get(struct store *, const char *name, struct store_group *);
 typedef int (*store_group_cb)(const struct store_group *, void *);
 int	store_group_each(struct store *, store_group_cb, void *);	/* by name */
 int	store_group_next_number(struct store *, long long gid, long long *num);
+/* What changes whenever a group's articles do: its live count and its next number
+ * (articles are never revived, numbers never reused). */
+int	store_group_mark(struct store *, long long gid, long long *count, long long *next);
 
 /* Sources. */
 int	store_source_id(struct store *, const char *name, long long *id);	/* create */

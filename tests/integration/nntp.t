@@ -703,6 +703,77 @@ EOS
 	$a->stop;
 }
 
+# ---------------------------------------------------------------- overview cache
+{
+	# OVER and HDR come from overview lines kept in memory; they must follow the
+	# store as "confab import" changes it from another process: new articles
+	# appended, a withdrawn one dropped. Three daemons on one store: the cache on,
+	# off, and too small for the group (served from the store): same answers.
+	my $dir = File::Temp::tempdir(CLEANUP => 1);
+	system("perl " . Confab::srcdir() . "/bench/gen-wxr.pl 3 30 > $dir/full.wxr") == 0
+	    or die;
+	my $full = do { local (@ARGV, $/) = "$dir/full.wxr"; <> };
+	my $first = $full;
+	$first =~ s{<item>(?:(?!<item>).)*</item>\s*(?=</channel>)}{}s or die 'no last item';
+	my $spam = $full;
+	$spam =~ s{(<wp:comment_id>100035</wp:comment_id>.*?<wp:comment_approved>)1<}{${1}spam<}s
+	    or die 'no comment 100035';
+	for (['first', $first], ['spam', $spam]) {
+		open(my $f, '>', "$dir/$_->[0].wxr") or die;
+		print $f $_->[1];
+		close $f;
+	}
+	my $src = "[source ecatworld]\ntype = local\ngroup = blogs.ov\n";
+	my $on = Confab->new(import => ["$dir/first.wxr"], sources => $src, start => 0);
+	$on->start('-d');
+	my @others = map {
+		my $o = Confab->new(sources => $src, server => "overview_cache = $_", start => 0);
+		my $conf = do { local (@ARGV, $/) = $o->conf; <> };
+		my $db = $on->dir . '/confab.db';
+		$conf =~ s{^path = .*$}{path = $db}m;
+		open(my $f, '>', $o->conf) or die;
+		print $f $conf;
+		close $f;
+		$o->start;
+	} (0, 20000);
+	my $same = sub {
+		my ($what, $n) = @_;
+		my @want;
+		for my $cmd ('OVER 1-', 'XOVER 5-40', 'HDR References 1-', 'XHDR Subject 10-20',
+		    'XPAT Message-ID 1- *c10003[5-9]@*', 'HDR Xref 1-', 'OVER 1000-2000') {
+			my @got;
+			for my $d ($on, @others) {
+				my $m = $d->client;
+				$m->cmd('GROUP blogs.ov');
+				my ($st, $l) = $m->mcmd($cmd);
+				push @got, join("\n", $st, @{ $l // [] });
+				$m->close;
+			}
+			is($got[1], $got[0], "$what: $cmd as without the cache");
+			is($got[2], $got[0], "$what: $cmd as with a cache too small for the group");
+			push @want, $got[0];
+		}
+		my @lines = split /\n/, $want[0];
+		is(scalar(@lines) - 1, $n, "$what: OVER has $n lines");
+		return \@lines;
+	};
+	$same->('first import', 62);
+	like($on->log, qr/overview of group \d+: 62 lines kept, 62 of them read now/,
+	    'the cache read the group once');
+	is(($on->confab_cmd('import', '--source', 'ecatworld', "$dir/full.wxr"))[0], 0,
+	    'a third post imported while the daemons run');
+	$same->('after the import', 93);
+	like($on->log, qr/93 lines kept, 31 of them read now/, 'only the new lines were read');
+	is(($on->confab_cmd('import', '--source', 'ecatworld', "$dir/spam.wxr"))[0], 0,
+	    'a comment marked spam');
+	my $l = $same->('after the withdrawal', 92);
+	ok(!grep(/c100035\@/, @$l), 'the withdrawn comment is gone from OVER');
+	like($on->log, qr/92 lines kept, 92 of them read now/, 'a withdrawal reads the group again');
+	like($others[1]->log, qr/exceeds overview_cache \(20000 octets\)/,
+	    'a group larger than the cache is said to be served from the store');
+	$_->stop for $on, @others;
+}
+
 # ---------------------------------------------------------------- COMPRESS DEFLATE
 {
 	my $m = $c->client;

@@ -1,0 +1,33 @@
+/* overview.h: the overview lines of groups kept ready in memory (see overview.c). */
+#ifndef CONFAB_OVERVIEW_H
+#define CONFAB_OVERVIEW_H
+
+#include <stddef.h>
+
+struct store;
+
+/* One group's overview: line i is text[offs[i] .. offs[i + 1]), "num\tfields\r\n",
+ * for article number nums[i]; numbers ascending. */
+struct ovgroup {
+	struct ovgroup	*prev, *next;	/* most recently used first */
+	long long	 gid;
+	long long	 count, nextnum;	/* the store's mark these lines match */
+	long long	*nums;
+	size_t		*offs;
+	size_t		 n, ncap;
+	char		*text;
+	size_t		 len, tcap;
+};
+
+struct ovcache;
+
+struct ovcache	*ov_new(size_t max);	/* at most max octets in all; 0: keep nothing */
+void		 ov_free(struct ovcache *);
+void		 ov_set_max(struct ovcache *, size_t);
+/* The group's lines as the store has them now, or NULL when they are not kept (too
+ * large, cache off, store error): the caller reads the store. Valid until the next
+ * ov_get(). */
+const struct ovgroup *ov_get(struct ovcache *, struct store *, long long gid);
+size_t		 ov_find(const struct ovgroup *, long long num);	/* first >= num */
+
+#endif
