@@ -36,7 +36,7 @@ struct authjob {
 #define NNTP_HIGH_WATER		(256 * 1024)	/* stop reading commands above this */
 #define NNTP_LOW_WATER		(64 * 1024)	/* produce the next slice below this */
 #define NNTP_SLICE_ROWS		256	/* overview rows per slice */
-#define NNTP_SLICE_BYTES	(256 * 1024)	/* the same, copied from the overview cache */
+#define NNTP_SLICE_BYTES	(48 * 1024)	/* the same, copied from the overview cache */
 #define NNTP_MAX_BAD_LINES	10	/* over-long lines before the client is dropped */
 #define NNTP_UNDER_HIGH		(32 * 1024)	/* output held below a TLS/COMPRESS layer */
 

@@ -7,8 +7,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <event2/util.h>
-
 #include "sock.h"
 
 int
@@ -18,7 +16,7 @@ sock_accepted(int fd, const struct sockaddr *sa, char *host, size_t hostlen)
 	const struct sockaddr_in6	*sin6 = (const struct sockaddr_in6 *)sa;
 	int				 one = 1, loop = 0;
 
-	evutil_make_socket_nonblocking(fd);
+	/* evconnlistener accepts with SOCK_NONBLOCK already. */
 	snprintf(host, hostlen, "%s", sa != NULL && sa->sa_family == AF_UNIX ? "unix" : "?");
 	if (sa == NULL)
 		return 0;
