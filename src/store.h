@@ -1,8 +1,8 @@
 /* store.h: the embedded store (SQLite, WAL). The only interface to persistent state;
- * no SQL lives outside store.c. Every call returns 0 on success, -1 on error (logged),
- * and lookups 1 for "not found". Strings handed out in structs are owned by the caller
- * and freed with the matching *_clear(); callbacks' arguments are valid only during
- * the call. */
+ * no SQL lives outside store.c and store_mail.c. Every call returns 0 on success, -1 on
+ * error (logged), and lookups 1 for "not found". Strings handed out in structs are owned
+ * by the caller and freed with the matching *_clear(); callbacks' arguments are valid
+ * only during the call. */
 #ifndef CONFAB_STORE_H
 #define CONFAB_STORE_H
 
