@@ -26,4 +26,11 @@ void	nntp_post_done(struct session *, const char *article, size_t len, int too_b
 /* The greeting: 200 or 201. */
 void	nntp_greet(struct session *);
 
+/* For the handlers in other files (nntp_over.c). */
+int	nntp_is_msgid(const char *);
+/* The words from argv[from] on as one string (in place). */
+char	*nntp_rest_of_line(int argc, char **argv, int from);
+void	nntp_cmd_over(struct session *, int argc, char **argv);	/* OVER, XOVER */
+void	nntp_cmd_hdr(struct session *, int argc, char **argv);	/* HDR, XHDR, XPAT */
+
 #endif
