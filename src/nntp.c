@@ -343,9 +343,9 @@ stream_end(struct session *s)
 	memset(&s->stream, 0, sizeof(s->stream));
 }
 
-/* A line of input; returns 0 to go on, -1 when the session went away or must wait. */
+/* Run the complete command lines in the input, as far as the state allows. */
 static void
-process(struct session *s)
+process_lines(struct session *s)
 {
 	struct evbuffer	*in;
 	char		*line;
@@ -428,6 +428,15 @@ toolong:
 		nntp_dispatch(s, line);
 		free(line);
 	}
+}
+
+static void
+process(struct session *s)
+{
+	struct store	*st = s->srv->store;
+
+	process_lines(s);	/* may end the session */
+	store_read_release(st);	/* the snapshot pipelined readers shared */
 }
 
 static void

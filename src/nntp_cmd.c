@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
 
 #include "auth.h"
 #include "work.h"
@@ -23,6 +24,7 @@
 #define NEED_NOTLS	0x01	/* not after TLS is up */
 #define NEED_NOAUTH	0x02	/* not after authentication */
 #define NEED_NOZ	0x04	/* not after COMPRESS */
+#define READS		0x08	/* only reads the store (see nntp_dispatch) */
 
 struct cmd {
 	const char	*name;
@@ -973,31 +975,31 @@ cmd_compress(struct session *s, int argc, char **argv)
 }
 
 static const struct cmd cmds[] = {
-	{ "ARTICLE",		0, 1,  0, cmd_article },
+	{ "ARTICLE",		0, 1,  READS, cmd_article },
 	{ "AUTHINFO",		1, NNTP_MAX_ARGS - 1, 0, cmd_authinfo },
-	{ "BODY",		0, 1,  0, cmd_article },
+	{ "BODY",		0, 1,  READS, cmd_article },
 	{ "CAPABILITIES",	0, 1,  0, cmd_capabilities },
 	{ "COMPRESS",		1, 1,  0, cmd_compress },
 	{ "DATE",		0, 0,  0, cmd_date },
-	{ "GROUP",		1, 1,  0, cmd_group },
-	{ "HDR",		1, 2,  0, nntp_cmd_hdr },
-	{ "HEAD",		0, 1,  0, cmd_article },
+	{ "GROUP",		1, 1,  READS, cmd_group },
+	{ "HDR",		1, 2,  READS, nntp_cmd_hdr },
+	{ "HEAD",		0, 1,  READS, cmd_article },
 	{ "HELP",		0, 0,  0, cmd_help },
-	{ "LAST",		0, 0,  0, cmd_step },
+	{ "LAST",		0, 0,  READS, cmd_step },
 	{ "LIST",		0, 2,  0, cmd_list },
-	{ "LISTGROUP",		0, 2,  0, cmd_listgroup },
+	{ "LISTGROUP",		0, 2,  READS, cmd_listgroup },
 	{ "MODE",		1, 1,  0, cmd_mode },
 	{ "NEWGROUPS",		2, 3,  0, cmd_newgroups },
 	{ "NEWNEWS",		3, 4,  0, cmd_newnews },
-	{ "NEXT",		0, 0,  0, cmd_step },
-	{ "OVER",		0, 1,  0, nntp_cmd_over },
+	{ "NEXT",		0, 0,  READS, cmd_step },
+	{ "OVER",		0, 1,  READS, nntp_cmd_over },
 	{ "POST",		0, 0,  0, cmd_post },
 	{ "QUIT",		0, 0,  0, cmd_quit },
 	{ "STARTTLS",		0, 0,  NEED_NOTLS, cmd_starttls },
-	{ "STAT",		0, 1,  0, cmd_article },
-	{ "XHDR",		1, 2,  0, nntp_cmd_hdr },
-	{ "XOVER",		0, 1,  0, nntp_cmd_over },
-	{ "XPAT",		3, NNTP_MAX_ARGS - 1, 0, nntp_cmd_hdr },
+	{ "STAT",		0, 1,  READS, cmd_article },
+	{ "XHDR",		1, 2,  READS, nntp_cmd_hdr },
+	{ "XOVER",		0, 1,  READS, nntp_cmd_over },
+	{ "XPAT",		3, NNTP_MAX_ARGS - 1, READS, nntp_cmd_hdr },
 };
 
 int
@@ -1052,5 +1054,11 @@ nntp_dispatch(struct session *s, char *line)
 		return;
 	}
 	s->bad_lines = 0;
+	/* Reader commands pipelined behind one another share a snapshot of the store,
+	 * held until the session's callback returns (nntp.c); others run outside it. */
+	if (!(c->needs & READS))
+		store_read_release(s->srv->store);
+	else if (evbuffer_get_length(bufferevent_get_input(s->bev)) > 0)
+		store_read_hold(s->srv->store);
 	c->fn(s, argc, argv);
 }

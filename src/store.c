@@ -291,6 +291,7 @@ store_close(struct store *s)
 int
 store_begin(struct store *s)
 {
+	store_read_release(s);
 	if (exec(s, "BEGIN IMMEDIATE") == -1)
 		return -1;
 	s->in_tx = 1;
@@ -313,16 +314,41 @@ store_rollback(struct store *s)
 	return exec(s, "ROLLBACK");
 }
 
+/* Read snapshots nest: the outermost begins and ends the transaction. */
 int
 store_read_begin(struct store *s)
 {
-	return exec(s, "BEGIN");
+	if (s->reading++ > 0)
+		return 0;
+	if (exec(s, "BEGIN") == -1) {
+		s->reading = 0;
+		return -1;
+	}
+	return 0;
 }
 
 int
 store_read_end(struct store *s)
 {
+	if (s->reading == 0 || --s->reading > 0)
+		return 0;
 	return exec(s, "COMMIT");
+}
+
+void
+store_read_hold(struct store *s)
+{
+	if (!s->held && store_read_begin(s) == 0)
+		s->held = 1;
+}
+
+void
+store_read_release(struct store *s)
+{
+	if (s->held) {
+		s->held = 0;
+		store_read_end(s);
+	}
 }
 
 /* Groups. */

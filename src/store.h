@@ -22,7 +22,11 @@ int		 store_commit(struct store *);
 int		 store_rollback(struct store *);
 int		 store_schema_version(struct store *);
 int		 store_read_begin(struct store *);	/* BEGIN: one snapshot for reads */
-int		 store_read_end(struct store *);
+int		 store_read_end(struct store *);	/* (nested: the outermost ends it) */
+/* Keep one read snapshot across calls until released (pipelined reader commands):
+ * one set of SQLite's locks instead of one per statement. store_begin() releases it. */
+void		 store_read_hold(struct store *);
+void		 store_read_release(struct store *);
 
 /* Groups. */
 struct store_group {

@@ -36,6 +36,8 @@ struct store {
 	sqlite3		*db;
 	sqlite3_stmt	*st[S_MAX];
 	int		 in_tx;
+	int		 reading;	/* nested store_read_begin() */
+	int		 held;		/* store_read_hold() */
 };
 
 static inline sqlite3_stmt *
