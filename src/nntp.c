@@ -313,11 +313,12 @@ nntp_write_stuffed(struct session *s, const char *p, size_t n)
 	const char	*end = p + n, *lf;
 
 	want_write(s);
-	/* Every line starting with "." gets one more; the text is CRLF already. */
+	/* Every line starting with "." gets one more; the text is CRLF already. The runs
+	 * of lines between such lines go out whole. */
 	while (p < end) {
 		if (*p == '.')
 			evbuffer_add(out, ".", 1);
-		lf = memchr(p, '\n', (size_t)(end - p));
+		lf = memmem(p, (size_t)(end - p), "\n.", 2);
 		lf = lf ? lf + 1 : end;
 		evbuffer_add(out, p, (size_t)(lf - p));
 		p = lf;
