@@ -31,6 +31,13 @@
  * the server kept. -m prints one machine-readable line per operation ("RESULT op=...").
  * -L BYTES measures the physical ceiling instead: BYTES through one loopback TCP socket.
  *
+ *   nntp-load -E PORT -g GROUP [-a N] [-H BYTES] [-A BYTES]
+ *
+ * is the responder instead: a server that does no work at all, on 127.0.0.1:PORT until
+ * SIGTERM, the ceiling for the request/response rows (the loopback round trips and this
+ * client's own CPU). GROUP has articles 1..N (-a, default 100000); HEAD and ARTICLE get
+ * canned replies of -H and -A bytes (default 870 and 1440, a 100k-article confabd's).
+ *
  * -P PID,... reports the server's CPU time per request (cpu_us, microseconds): utime +
  * stime + cutime + cstime of each PID (/proc/PID/stat, clock ticks), plus those of every
  * process whose parent is one of them (nnrpd -D's child per connection, a master's
@@ -42,6 +49,7 @@
  * Exit status: 0 when every operation completed at least one request without errors on
  * most of them, 1 on a failure (server unreachable, wrong replies), 2 on usage errors.
  */
+#define _GNU_SOURCE		/* accept4 */
 #include <sys/types.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -52,6 +60,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -934,13 +943,384 @@ loopback(long long total)
 	return got == total ? 0 : 1;
 }
 
+/*
+ * -E PORT: the responder, a server that does no work at all (the ceiling for the
+ * request/response rows). One thread, libevent; every connection's replies are written
+ * with one write() straight from its read callback (TCP_NODELAY); canned texts, no
+ * storage. GROUP GROUP: 211 N 1 N; STAT/HEAD/ARTICLE n (1..N) or <n@responder>: a 223,
+ * a canned head of -H bytes, a canned article of -A bytes (whole replies, status line and
+ * terminator included); HDR Message-ID a-b: the ids (so that artmid can fetch them);
+ * other HDR and OVER: 503; QUIT: 205 and close; anything else 500.
+ */
+struct rconn {
+	int		 fd;
+	struct event	*rev, *wev;
+	char		 in[8192];
+	size_t		 inlen;
+	char		*out;
+	size_t		 olen, ocap, ooff;
+	int		 quit;
+};
+
+static long r_arts = 100000;
+static long r_hsize = 870, r_asize = 1440;	/* a 100k-article confabd's mean HEAD, ARTICLE */
+static char *r_head, *r_art;			/* canned texts, without the status line */
+static size_t r_headlen, r_artlen;
+static uint64_t r_conns, r_reqs;
+
+static void
+r_add(struct rconn *c, const void *p, size_t n)
+{
+	if (c->olen + n > c->ocap) {
+		while (c->olen + n > c->ocap)
+			c->ocap = c->ocap ? c->ocap * 2 : 4096;
+		if ((c->out = realloc(c->out, c->ocap)) == NULL)
+			die("out of memory");
+	}
+	memcpy(c->out + c->olen, p, n);
+	c->olen += n;
+}
+
+static void r_printf(struct rconn *, const char *, ...) __attribute__((format(printf, 2, 3)));
+static void
+r_printf(struct rconn *c, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		r_add(c, buf, (size_t)n < sizeof(buf) ? (size_t)n : sizeof(buf) - 1);
+}
+
+static void
+r_close(struct rconn *c)
+{
+	event_free(c->rev);
+	event_free(c->wev);
+	close(c->fd);
+	free(c->out);
+	free(c);
+}
+
+/* Write what is pending; 1 when the connection was closed. */
+static int
+r_flush(struct rconn *c)
+{
+	ssize_t n;
+
+	while (c->ooff < c->olen) {
+		if ((n = write(c->fd, c->out + c->ooff, c->olen - c->ooff)) > 0) {
+			c->ooff += n;
+			continue;
+		}
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+			/* the client is not reading: stop reading it until this has gone */
+			if (!event_pending(c->wev, EV_WRITE, NULL)) {
+				event_del(c->rev);
+				event_add(c->wev, NULL);
+			}
+			return 0;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		r_close(c);
+		return 1;
+	}
+	c->olen = c->ooff = 0;
+	if (c->quit) {
+		r_close(c);
+		return 1;
+	}
+	if (event_pending(c->wev, EV_WRITE, NULL)) {
+		event_del(c->wev);
+		event_add(c->rev, NULL);
+	}
+	return 0;
+}
+
+/* An article named by number or <n@responder>: its number, 0 for none such. */
+static long
+r_article(const char *arg)
+{
+	char *e;
+	long n;
+
+	if (*arg == '<') {
+		n = strtol(arg + 1, &e, 10);
+		if (strcmp(e, "@responder>"))
+			return 0;
+	} else {
+		n = strtol(arg, &e, 10);
+		if (e == arg || *e != '\0')
+			return 0;
+	}
+	return n >= 1 && n <= r_arts ? n : 0;
+}
+
+static void
+r_command(struct rconn *c, char *line)
+{
+	char *arg, *sp;
+	long n, a, b;
+
+	r_reqs++;
+	if ((sp = strchr(line, ' ')) != NULL) {
+		*sp = '\0';
+		arg = sp + 1;
+	} else
+		arg = line + strlen(line);
+	if (!strcasecmp(line, "STAT") || !strcasecmp(line, "HEAD") ||
+	    !strcasecmp(line, "ARTICLE")) {
+		if (*arg == '\0') {
+			r_printf(c, "420 no current article\r\n");
+			return;
+		}
+		if ((n = r_article(arg)) == 0) {
+			r_printf(c, *arg == '<' ? "430 no such article\r\n" :
+			    "423 no such article number\r\n");
+			return;
+		}
+		switch (line[0] | 0x20) {
+		case 's':
+			r_printf(c, "223 %ld <%ld@responder> status\r\n", n, n);
+			return;
+		case 'h':
+			r_printf(c, "221 %ld <%ld@responder> head\r\n", n, n);
+			r_add(c, r_head, r_headlen);
+			return;
+		default:
+			r_printf(c, "220 %ld <%ld@responder> article\r\n", n, n);
+			r_add(c, r_art, r_artlen);
+			return;
+		}
+	}
+	if (!strcasecmp(line, "GROUP")) {
+		if (strcmp(arg, group))
+			r_printf(c, "411 no such group\r\n");
+		else
+			r_printf(c, "211 %ld 1 %ld %s\r\n", r_arts, r_arts, group);
+		return;
+	}
+	if (!strcasecmp(line, "HDR") && (sp = strchr(arg, ' ')) != NULL) {
+		*sp++ = '\0';
+		if (strcasecmp(arg, "Message-ID")) {
+			r_printf(c, "503 the responder keeps no headers\r\n");
+			return;
+		}
+		a = strtol(sp, &sp, 10);
+		b = *sp == '-' ? (sp[1] ? strtol(sp + 1, NULL, 10) : r_arts) : a;
+		r_printf(c, "225 Headers follow\r\n");
+		for (a = a < 1 ? 1 : a; a <= b && a <= r_arts; a++)
+			r_printf(c, "%ld <%ld@responder>\r\n", a, a);
+		r_add(c, ".\r\n", 3);
+		return;
+	}
+	if (!strcasecmp(line, "HDR") || !strcasecmp(line, "OVER")) {
+		r_printf(c, "503 the responder keeps no overview\r\n");
+		return;
+	}
+	if (!strcasecmp(line, "QUIT")) {
+		r_printf(c, "205 bye\r\n");
+		c->quit = 1;
+		return;
+	}
+	r_printf(c, "500 what?\r\n");
+}
+
+static void
+r_readcb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct rconn *c = arg;
+	char *p, *nl, *end;
+	ssize_t n;
+
+	(void)ev;
+	if ((n = read(fd, c->in + c->inlen, sizeof(c->in) - c->inlen)) <= 0) {
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return;
+		r_close(c);	/* EOF or error */
+		return;
+	}
+	c->inlen += n;
+	p = c->in;
+	end = c->in + c->inlen;
+	while (!c->quit && (nl = memchr(p, '\n', end - p)) != NULL) {
+		*nl = '\0';
+		if (nl > p && nl[-1] == '\r')
+			nl[-1] = '\0';
+		r_command(c, p);
+		p = nl + 1;
+	}
+	if (c->quit)
+		c->inlen = 0;
+	else if (p == c->in && c->inlen == sizeof(c->in)) {
+		r_close(c);	/* a line of 8 KiB */
+		return;
+	} else {
+		c->inlen = end - p;
+		memmove(c->in, p, c->inlen);
+	}
+	r_flush(c);
+}
+
+static void
+r_writecb(evutil_socket_t fd, short ev, void *arg)
+{
+	(void)fd; (void)ev;
+	r_flush(arg);
+}
+
+static void
+r_acceptcb(evutil_socket_t ls, short ev, void *arg)
+{
+	struct rconn *c;
+	int fd, one = 1;
+	static const char greet[] = "200 responder ready\r\n";
+
+	(void)ev; (void)arg;
+	for (int i = 0; i < 64; i++) {
+		if ((fd = accept4(ls, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC)) == -1)
+			return;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+		if ((c = calloc(1, sizeof(*c))) == NULL)
+			die("out of memory");
+		c->fd = fd;
+		c->rev = event_new(base, fd, EV_READ | EV_PERSIST, r_readcb, c);
+		c->wev = event_new(base, fd, EV_WRITE | EV_PERSIST, r_writecb, c);
+		if (c->rev == NULL || c->wev == NULL)
+			die("event_new");
+		event_add(c->rev, NULL);
+		r_conns++;
+		r_add(c, greet, sizeof(greet) - 1);
+		r_flush(c);
+	}
+}
+
+static void
+r_sigcb(evutil_socket_t sig, short ev, void *arg)
+{
+	(void)sig; (void)ev; (void)arg;
+	event_base_loopbreak(base);
+}
+
+/* LEN bytes of words, exactly, lines broken with FOLD past column 66. */
+static void
+r_fill(char *dst, size_t len, const char *fold)
+{
+	static const char *w[] = { "energy", "claim", "steam", "output", "reactor",
+	    "measure", "patent", "question", "heat", "investors", "facility", "answer" };
+	size_t i = 0, col = 0, k, n;
+	const char *s;
+
+	for (k = 0; i < len; k++) {
+		s = w[k % (sizeof(w) / sizeof(w[0]))];
+		for (n = 0; s[n] && i < len; n++, col++)
+			dst[i++] = s[n];
+		s = col > 66 ? fold : " ";
+		col = col > 66 ? 0 : col + 1;
+		for (n = 0; s[n] && i < len; n++)
+			dst[i++] = s[n];
+	}
+	/* no trailing space or half a line break where it was cut off */
+	for (i = len; i > 0 && strchr("\r\n ", dst[i - 1]) != NULL; i--)
+		dst[i - 1] = 'x';
+}
+
+/* The canned head (after the status line, up to and with its ".\r\n") and article, so
+ * that a whole reply has -H and -A bytes for a status line of an n as long as N. */
+static void
+r_canned(void)
+{
+	static const char fixed[] =
+	    "Path: responder!not-for-mail\r\n"
+	    "From: Commenter 374 <iuw2p3lta2@bench.invalid>\r\n"
+	    "Newsgroups: blogs.bench\r\n"
+	    "Date: Fri, 22 Apr 2011 08:46:40 +0000\r\n"
+	    "Message-ID: <1@responder>\r\n"
+	    "References: <p40@bench.invalid> <p40.c103918@bench.invalid>\r\n"
+	    "In-Reply-To: <p40.c103918@bench.invalid>\r\n"
+	    "MIME-Version: 1.0\r\n"
+	    "Content-Type: text/plain; charset=UTF-8; format=flowed\r\n"
+	    "Content-Transfer-Encoding: 7bit\r\n"
+	    "Subject: Re: ";
+	char st[128];
+	long fl = sizeof(fixed) - 1, hs, as;
+	int sl;
+
+	sl = snprintf(st, sizeof(st), "221 %ld <%ld@responder> head\r\n", r_arts, r_arts);
+	/* header lines (the Subject filled up), then for the article "\r\n", body lines */
+	hs = r_hsize - sl - 3;
+	if (hs < fl + 20)
+		hs = fl + 20;
+	as = r_asize - (sl + 3) - 3;	/* "article" is 3 bytes longer than "head" */
+	if (as < hs + 12)
+		as = hs + 12;
+	r_headlen = hs + 3;
+	r_artlen = as + 3;
+	if ((r_head = malloc(r_headlen)) == NULL || (r_art = malloc(r_artlen)) == NULL)
+		die("out of memory");
+	memcpy(r_head, fixed, fl);
+	r_fill(r_head + fl, hs - fl - 2, "\r\n ");
+	memcpy(r_head + hs - 2, "\r\n", 2);
+	memcpy(r_art, r_head, hs);
+	memcpy(r_head + hs, ".\r\n", 3);
+	memcpy(r_art + hs, "\r\n", 2);
+	r_fill(r_art + hs + 2, as - hs - 4, "\r\n");
+	memcpy(r_art + as - 2, "\r\n.\r\n", 5);
+}
+
+static int
+responder(int port)
+{
+	struct sockaddr_in a;
+	struct event *lev, *sterm, *sint;
+	int ls, one = 1;
+
+	signal(SIGPIPE, SIG_IGN);
+	r_canned();
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_port = htons(port);
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((ls = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1 ||
+	    setsockopt(ls, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == -1 ||
+	    bind(ls, (struct sockaddr *)&a, sizeof(a)) == -1 || listen(ls, 511) == -1) {
+		fprintf(stderr, "nntp-load: responder: 127.0.0.1:%d: %s\n", port, strerror(errno));
+		return 1;
+	}
+	if ((base = event_base_new()) == NULL)
+		die("event_base_new");
+	lev = event_new(base, ls, EV_READ | EV_PERSIST, r_acceptcb, NULL);
+	sterm = evsignal_new(base, SIGTERM, r_sigcb, NULL);
+	sint = evsignal_new(base, SIGINT, r_sigcb, NULL);
+	if (lev == NULL || sterm == NULL || sint == NULL)
+		die("event_new");
+	event_add(lev, NULL);
+	event_add(sterm, NULL);
+	event_add(sint, NULL);
+	fprintf(stderr, "nntp-load: responder on 127.0.0.1:%d, %s 1-%ld, HEAD %zu bytes,"
+	    " ARTICLE %zu bytes (for a %ld)\n", port, group, r_arts,
+	    r_headlen + snprintf(NULL, 0, "221 %ld <%ld@responder> head\r\n", r_arts, r_arts),
+	    r_artlen + snprintf(NULL, 0, "220 %ld <%ld@responder> article\r\n", r_arts, r_arts),
+	    r_arts);
+	event_base_dispatch(base);
+	fprintf(stderr, "nntp-load: responder: %llu connections, %llu requests\n",
+	    (unsigned long long)r_conns, (unsigned long long)r_reqs);
+	return 0;
+}
+
 static void
 usage(void)
 {
 	fprintf(stderr, "usage: nntp-load -p PORT -g GROUP [-c CONNS] [-d DEPTH]"
 	    " [-t SECONDS] [-n MAXOPS]\n\t[-o connect,over,hdr,article,artmid,head,stat,mix]"
 	    " [-I IDLE] [-S SLOW] [-R BYTES/S]\n\t[-P PID,...] [-m]\n"
-	    "       nntp-load -L BYTES [-m]\n");
+	    "       nntp-load -L BYTES [-m]\n"
+	    "       nntp-load -E PORT -g GROUP [-a N] [-H BYTES] [-A BYTES]\n");
 	exit(2);
 }
 
@@ -949,15 +1329,19 @@ main(int argc, char **argv)
 {
 	const char *ops = "connect,over,hdr,article,artmid,head,stat";
 	char *list, *tok, *save, *pids = NULL;
-	int ch, port = 0, fail = 0, sel[OP_N] = { 0 }, want_ids = 0, i;
+	int ch, port = 0, rport = 0, fail = 0, sel[OP_N] = { 0 }, want_ids = 0, i;
 	struct rlimit rl;
 	long long lbytes = 0;
 
-	while ((ch = getopt(argc, argv, "c:d:g:h:I:L:mn:o:P:p:R:S:t:")) != -1) {
+	while ((ch = getopt(argc, argv, "A:a:c:d:E:g:H:h:I:L:mn:o:P:p:R:S:t:")) != -1) {
 		switch (ch) {
+		case 'A': r_asize = atol(optarg); break;
+		case 'a': r_arts = atol(optarg); break;
 		case 'c': conns = atoi(optarg); break;
 		case 'd': depth = atoi(optarg); break;
+		case 'E': rport = atoi(optarg); break;
 		case 'g': group = optarg; break;
+		case 'H': r_hsize = atol(optarg); break;
 		case 'h':
 			if (strcmp(optarg, "127.0.0.1") && strcmp(optarg, "localhost"))
 				die("only 127.0.0.1 is allowed");
@@ -977,6 +1361,17 @@ main(int argc, char **argv)
 	}
 	if (lbytes > 0)
 		return loopback(lbytes);
+	if (rport != 0) {
+		if (rport < 0 || rport > 65535 || group == NULL || r_arts < 1 ||
+		    r_arts > 1000000000 || r_hsize < 1 || r_hsize > 1 << 20 || r_asize < 1 ||
+		    r_asize > 1 << 20)
+			usage();
+		if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+			rl.rlim_cur = rl.rlim_max;
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+		return responder(rport);
+	}
 	if (port <= 0 || port > 65535 || group == NULL || conns < 1 || depth < 1 ||
 	    depth > MAXDEPTH || seconds <= 0 || seconds > 3600 || maxops < 1 ||
 	    nidle < 0 || nslow < 0 || slow_rate < 10)

@@ -102,6 +102,17 @@ ov_find(const struct ovgroup *g, long long num)
 	return lo;
 }
 
+size_t
+ov_size(const struct ovcache *c, size_t *groups)
+{
+	const struct ovgroup	*g;
+
+	*groups = 0;
+	for (g = c->head; g != NULL; g = g->next)
+		(*groups)++;
+	return c->total;
+}
+
 struct fill {
 	struct ovcache	*c;
 	struct ovgroup	*g;

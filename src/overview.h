@@ -29,5 +29,6 @@ void		 ov_set_max(struct ovcache *, size_t);
  * ov_get(). */
 const struct ovgroup *ov_get(struct ovcache *, struct store *, long long gid);
 size_t		 ov_find(const struct ovgroup *, long long num);	/* first >= num */
+size_t		 ov_size(const struct ovcache *, size_t *groups);	/* octets kept */
 
 #endif

@@ -1,0 +1,130 @@
+/* test_overview.c: overview lines kept in memory follow the store (appends, withdrawals
+ * by another connection), are found by number, evicted least recently used first, and
+ * not kept for a group larger than the limit. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "overview.h"
+#include "store.h"
+#include "tap.h"
+
+/* Add n articles to group gid through st; their ids in ids[] when given. */
+static void
+add(struct store *st, long long gid, const char *tag, int n, long long *ids)
+{
+	struct store_newart	na;
+	char			msgid[64], over[128];
+	long long		num, id;
+	int			i;
+
+	memset(&na, 0, sizeof(na));
+	na.gids = &gid;
+	na.nums = &num;
+	na.ngroups = 1;
+	na.data = "Subject: x\r\n\r\nbody\r\n";
+	na.len = strlen(na.data);
+	na.head_len = 14;
+	store_begin(st);
+	for (i = 0; i < n; i++) {
+		store_group_next_number(st, gid, &num);
+		snprintf(msgid, sizeof(msgid), "<%s%lld@t>", tag, num);
+		snprintf(over, sizeof(over), "s%lld\tf\td\t%s\t\t20\t1\tXref: h g:%lld", num, msgid,
+		    num);
+		na.msgid = msgid;
+		na.over = over;
+		store_article_add(st, &na, &id);
+		if (ids)
+			ids[i] = id;
+	}
+	store_commit(st);
+}
+
+/* Line i of g as a string (static). */
+static const char *
+line(const struct ovgroup *g, size_t i)
+{
+	static char	buf[256];
+
+	snprintf(buf, sizeof(buf), "%.*s", (int)(g->offs[i + 1] - g->offs[i]),
+	    g->text + g->offs[i]);
+	return buf;
+}
+
+int
+main(void)
+{
+	char			 dir[] = "/tmp/confab-test-ov-XXXXXX", path[256], err[256];
+	struct store		*st, *other;
+	struct ovcache		*c;
+	const struct ovgroup	*g;
+	long long		 ga, gb, ids[10];
+	size_t			 ngroups, one;
+
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(path, sizeof(path), "%s/c.db", dir);
+	st = store_open(path, 1000, err, sizeof(err));
+	other = store_open(path, 1000, err, sizeof(err));	/* confab import, say */
+	store_group_ensure(st, "g.a", NULL, 1, &ga);
+	store_group_ensure(st, "g.b", NULL, 1, &gb);
+	add(st, ga, "a", 10, ids);
+	add(st, gb, "b", 5, NULL);
+
+	c = ov_new(64 * 1024 * 1024);
+	g = ov_get(c, st, ga);
+	ok(g != NULL, "a group's overview is kept");
+	is_int(g->n, 10, "ten lines");
+	is_str(line(g, 2), "3\ts3\tf\td\t<a3@t>\t\t20\t1\tXref: h g:3\r\n",
+	    "a line is the number, the fields and CRLF");
+	is_int(ov_find(g, 0), 0, "find before the first");
+	is_int(ov_find(g, 4), 3, "find a number");
+	is_int(ov_find(g, 11), 10, "find past the last");
+	ok(ov_get(c, st, ga) == g, "unchanged: the same lines");
+
+	add(other, ga, "a", 2, NULL);
+	g = ov_get(c, st, ga);
+	is_int(g->n, 12, "two articles added by another connection: appended");
+	is_str(line(g, 11), "12\ts12\tf\td\t<a12@t>\t\t20\t1\tXref: h g:12\r\n", "the new last");
+	is_str(line(g, 0), "1\ts1\tf\td\t<a1@t>\t\t20\t1\tXref: h g:1\r\n", "the first intact");
+
+	store_article_withdraw(other, ids[3]);
+	g = ov_get(c, st, ga);
+	is_int(g->n, 11, "a withdrawal by another connection: one line fewer");
+	is_int(g->nums[3], 5, "number 4 is gone");
+	is_int(ov_find(g, 4), 3, "and a search for it lands on 5");
+
+	g = ov_get(c, st, gb);
+	is_int(g ? g->n : 0, 5, "a second group kept");
+	ov_size(c, &ngroups);
+	is_int(ngroups, 2, "both groups kept");
+
+	/* Room for one group: the least recently used goes. */
+	one = ov_size(c, &ngroups) / 2 + 1024;
+	ov_set_max(c, one);
+	ov_size(c, &ngroups);
+	is_int(ngroups, 1, "a smaller limit drops a group at once");
+	g = ov_get(c, st, ga);
+	ok(g != NULL && g->n == 11, "the other group is read again");
+	ov_size(c, &ngroups);
+	is_int(ngroups, 1, "and the one used least recently was dropped for it");
+	ok(ov_size(c, &ngroups) <= one, "within the limit");
+
+	ov_set_max(c, 4096);
+	ok(ov_get(c, st, ga) == NULL, "a group larger than the limit is not kept");
+	is_int(ov_size(c, &ngroups), 0, "nothing kept");
+	ov_set_max(c, 64 * 1024 * 1024);
+	ok(ov_get(c, st, ga) != NULL, "a larger limit: kept again");
+	ov_set_max(c, 0);
+	ok(ov_get(c, st, ga) == NULL, "limit 0: nothing kept");
+	ov_free(c);
+
+	store_close(st);
+	store_close(other);
+	snprintf(err, sizeof(err), "rm -rf %s", dir);
+	if (system(err) != 0)
+		printf("# could not remove %s\n", dir);
+	return tap_done();
+}
