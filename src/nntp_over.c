@@ -36,6 +36,19 @@ ov_end(const struct ovgroup *g, long long hi)
 	return hi == LLONG_MAX ? g->n : ov_find(g, hi + 1);
 }
 
+/* A slice was sent; next is the first article number after it, 0 if there was none:
+ * 1 with the stream moved on, or 0 with the final "." when the range is done. */
+static int
+slice_next(struct session *s, long long next)
+{
+	if (next == 0 || next > s->stream.hi) {
+		nntp_write(s, ".\r\n", 3);
+		return 0;
+	}
+	s->stream.lo = next;
+	return 1;
+}
+
 static int
 over_next(struct session *s)
 {
@@ -52,22 +65,12 @@ over_next(struct session *s)
 		if (k == i && k < j)
 			k++;
 		nntp_write(s, g->text + g->offs[i], g->offs[k] - g->offs[i]);
-		if (k >= j) {
-			nntp_write(s, ".\r\n", 3);
-			return 0;
-		}
-		s->stream.lo = g->nums[k];
-		return 1;
+		return slice_next(s, k < j ? g->nums[k] : 0);
 	}
 	if (store_over_range(s->srv->store, s->stream.gid, s->stream.lo, s->stream.hi,
 	    NNTP_SLICE_ROWS, over_cb, s, &last) == -1)
 		return -1;
-	if (last < s->stream.lo || last >= s->stream.hi) {
-		nntp_write(s, ".\r\n", 3);
-		return 0;
-	}
-	s->stream.lo = last + 1;
-	return 1;
+	return slice_next(s, last < s->stream.lo ? 0 : last + 1);
 }
 
 /* Resolve the range argument of OVER/HDR/XPAT; -1 when the reply was sent. */
@@ -264,12 +267,7 @@ hdr_next(struct session *s)
 
 			hdr_meta_cb(g->nums[k], f, (size_t)(g->text + g->offs[k + 1] - 2 - f), s);
 		}
-		if (k >= j) {
-			nntp_write(s, ".\r\n", 3);
-			return 0;
-		}
-		s->stream.lo = g->nums[k];
-		return 1;
+		return slice_next(s, k < j ? g->nums[k] : 0);
 	}
 	if (s->stream.field >= 0)
 		rc = store_over_range(s->srv->store, s->stream.gid, s->stream.lo, s->stream.hi,
@@ -279,12 +277,7 @@ hdr_next(struct session *s)
 		    s->stream.hi, NNTP_SLICE_ROWS, hdr_cb, s, &last);
 	if (rc == -1)
 		return -1;
-	if (last < s->stream.lo || last >= s->stream.hi) {
-		nntp_write(s, ".\r\n", 3);
-		return 0;
-	}
-	s->stream.lo = last + 1;
-	return 1;
+	return slice_next(s, last < s->stream.lo ? 0 : last + 1);
 }
 
 void
