@@ -18,6 +18,7 @@
 #include "msg.h"
 #include "nntp_cmd.h"
 #include "outbox.h"
+#include "overview.h"
 #include "post.h"
 #include "wildmat.h"
 
@@ -156,10 +157,12 @@ static int
 find_article(struct session *s, int argc, char **argv, struct store_article *a,
     long long *num)
 {
-	struct store	*st = s->srv->store;
-	long long	 n;
-	const char	*e;
-	int		 rc, stat = toupper((unsigned char)argv[0][0]) == 'S';
+	struct store		*st = s->srv->store;
+	const struct ovgroup	*g;
+	long long		 n;
+	const char		*e, *id;
+	size_t			 len;
+	int			 rc, stat = toupper((unsigned char)argv[0][0]) == 'S';
 
 	if (argc > 1 && nntp_is_msgid(argv[1])) {
 		rc = stat ? store_article_stat_msgid(st, argv[1], a) :
@@ -195,8 +198,17 @@ find_article(struct session *s, int argc, char **argv, struct store_article *a,
 		}
 		n = s->cur;
 	}
-	rc = stat ? store_article_stat_num(st, s->gid, n, a) :
-	    store_article_by_num(st, s->gid, n, a);
+	if (stat && (g = ov_get(s->srv->ov, st, s->gid)) != NULL) {
+		/* STAT needs no more than the Message-ID, in the kept overview. */
+		memset(a, 0, sizeof(*a));
+		if ((id = ov_msgid(g, n, &len)) != NULL) {
+			a->msgid = xstrndup(id, len);
+			a->live = 1;
+		}
+		rc = id != NULL ? 0 : 1;
+	} else
+		rc = stat ? store_article_stat_num(st, s->gid, n, a) :
+		    store_article_by_num(st, s->gid, n, a);
 	if (rc == -1) {
 		nntp_reply(s, "403 internal fault");
 		return -1;

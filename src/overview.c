@@ -113,6 +113,27 @@ ov_size(const struct ovcache *c, size_t *groups)
 	return c->total;
 }
 
+const char *
+ov_msgid(const struct ovgroup *g, long long num, size_t *len)
+{
+	size_t		 i = ov_find(g, num);
+	const char	*p, *end, *t;
+	int		 f;
+
+	if (i == g->n || g->nums[i] != num)
+		return NULL;
+	p = g->text + g->offs[i];
+	end = g->text + g->offs[i + 1] - 2;
+	for (f = 0; f < 4 && p != NULL; f++)	/* number, Subject, From, Date */
+		if ((p = memchr(p, '\t', (size_t)(end - p))) != NULL)
+			p++;
+	if (p == NULL)
+		return NULL;
+	t = memchr(p, '\t', (size_t)(end - p));
+	*len = (size_t)((t ? t : end) - p);
+	return p;
+}
+
 struct fill {
 	struct ovcache	*c;
 	struct ovgroup	*g;
@@ -195,7 +216,7 @@ const struct ovgroup *
 ov_get(struct ovcache *c, struct store *st, long long gid)
 {
 	struct ovgroup	*g;
-	long long	 count, next;
+	long long	 count, next, snap = store_read_id(st);
 	size_t		 i;
 
 	if (c == NULL || c->max == 0)
@@ -206,7 +227,10 @@ ov_get(struct ovcache *c, struct store *st, long long gid)
 	for (g = c->head; g != NULL && g->gid != gid; g = g->next)
 		;
 	if (g != NULL) {
-		if (store_group_mark(st, gid, &count, &next) != 0)
+		/* Checked already in this snapshot of the store: nothing can have changed. */
+		if (snap != 0 && g->snap == snap)
+			count = g->count, next = g->nextnum;
+		else if (store_group_mark(st, gid, &count, &next) != 0)
 			return NULL;
 		unlink_group(c, g);
 	} else {
@@ -222,6 +246,7 @@ ov_get(struct ovcache *c, struct store *st, long long gid)
 	c->head = g;
 	if (c->tail == NULL)
 		c->tail = g;
+	g->snap = snap;
 	if (count == g->count && next == g->nextnum)
 		return g;
 	if (refresh(c, st, g) == -1) {

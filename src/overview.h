@@ -12,6 +12,7 @@ struct ovgroup {
 	struct ovgroup	*prev, *next;	/* most recently used first */
 	long long	 gid;
 	long long	 count, nextnum;	/* the store's mark these lines match */
+	long long	 snap;		/* the read snapshot they were checked in */
 	long long	*nums;
 	size_t		*offs;
 	size_t		 n, ncap;
@@ -29,6 +30,8 @@ void		 ov_set_max(struct ovcache *, size_t);
  * ov_get(). */
 const struct ovgroup *ov_get(struct ovcache *, struct store *, long long gid);
 size_t		 ov_find(const struct ovgroup *, long long num);	/* first >= num */
+/* The Message-ID of article num, if it is a line of g; not NUL-terminated. */
+const char	*ov_msgid(const struct ovgroup *, long long num, size_t *len);
 size_t		 ov_size(const struct ovcache *, size_t *groups);	/* octets kept */
 
 #endif

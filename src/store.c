@@ -324,7 +324,14 @@ store_read_begin(struct store *s)
 		s->reading = 0;
 		return -1;
 	}
+	s->snap++;
 	return 0;
+}
+
+long long
+store_read_id(struct store *s)
+{
+	return s->reading > 0 ? s->snap : 0;
 }
 
 int

@@ -23,6 +23,8 @@ int		 store_rollback(struct store *);
 int		 store_schema_version(struct store *);
 int		 store_read_begin(struct store *);	/* BEGIN: one snapshot for reads */
 int		 store_read_end(struct store *);	/* (nested: the outermost ends it) */
+/* Which snapshot reads see now, 0 outside one: what was read in it still holds. */
+long long	 store_read_id(struct store *);
 /* Keep one read snapshot across calls until released (pipelined reader commands):
  * one set of SQLite's locks instead of one per statement. store_begin() releases it. */
 void		 store_read_hold(struct store *);

@@ -37,6 +37,7 @@ struct store {
 	sqlite3_stmt	*st[S_MAX];
 	int		 in_tx;
 	int		 reading;	/* nested store_read_begin() */
+	long long	 snap;		/* the current (or last) read snapshot */
 	int		 held;		/* store_read_hold() */
 };
 

@@ -753,6 +753,23 @@ EOS
 			is($got[2], $got[0], "$what: $cmd as with a cache too small for the group");
 			push @want, $got[0];
 		}
+		# STAT by number, one at a time and pipelined (one snapshot of the store).
+		my @stat;
+		for my $d ($on, @others, $on) {
+			my $m = $d->client;
+			$m->cmd('GROUP blogs.ov');
+			if (@stat == 3) {
+				$m->send(join('', map { "STAT $_\r\n" } 1 .. 100));
+				push @stat, join("\n", map { $m->line } 1 .. 100);
+			} else {
+				push @stat, join("\n", map { $m->cmd("STAT $_") } 1 .. 100);
+			}
+			$m->close;
+		}
+		is(scalar(grep { /^223 / } split /\n/, $stat[0]), $n, "$what: STAT finds $n articles");
+		is($stat[1], $stat[0], "$what: STAT 1..100 as without the cache");
+		is($stat[2], $stat[0], "$what: STAT 1..100 as with a cache too small for the group");
+		is($stat[3], $stat[0], "$what: STAT 1..100 pipelined as one by one");
 		my @lines = split /\n/, $want[0];
 		is(scalar(@lines) - 1, $n, "$what: OVER has $n lines");
 		return \@lines;

@@ -61,7 +61,8 @@ main(void)
 	struct ovcache		*c;
 	const struct ovgroup	*g;
 	long long		 ga, gb, ids[10];
-	size_t			 ngroups, one;
+	size_t			 ngroups, one, len;
+	const char		*id;
 
 	if (mkdtemp(dir) == NULL)
 		return 1;
@@ -96,6 +97,21 @@ main(void)
 	is_int(g->nums[3], 5, "number 4 is gone");
 	is_int(ov_find(g, 4), 3, "and a search for it lands on 5");
 
+	ok((id = ov_msgid(g, 5, &len)) != NULL && len == 6 && !strncmp(id, "<a5@t>", 6),
+	    "the Message-ID of a line");
+	ok(ov_msgid(g, 4, &len) == NULL, "none for a withdrawn number");
+	ok(ov_msgid(g, 13, &len) == NULL, "none past the end");
+
+	/* Inside one read snapshot the lines are checked once and stay as they were. */
+	store_read_begin(st);
+	g = ov_get(c, st, ga);
+	add(other, ga, "a", 1, NULL);
+	g = ov_get(c, st, ga);
+	is_int(g->n, 11, "a snapshot does not see a later addition");
+	store_read_end(st);
+	g = ov_get(c, st, ga);
+	is_int(g->n, 12, "after it, the addition is there");
+
 	g = ov_get(c, st, gb);
 	is_int(g ? g->n : 0, 5, "a second group kept");
 	ov_size(c, &ngroups);
@@ -107,7 +123,7 @@ main(void)
 	ov_size(c, &ngroups);
 	is_int(ngroups, 1, "a smaller limit drops a group at once");
 	g = ov_get(c, st, ga);
-	ok(g != NULL && g->n == 11, "the other group is read again");
+	ok(g != NULL && g->n == 12, "the other group is read again");
 	ov_size(c, &ngroups);
 	is_int(ngroups, 1, "and the one used least recently was dropped for it");
 	ok(ov_size(c, &ngroups) <= one, "within the limit");
