@@ -100,10 +100,13 @@ range_arg(struct session *s, const char *arg, long long *lo, long long *hi)
 static int
 range_has(struct session *s, long long lo, long long hi)
 {
-	long long	n;
+	const struct ovgroup	*g;
+	long long		 n;
 
 	if (hi < lo)
 		return 0;
+	if ((g = ov_get(s->srv->ov, s->srv->store, s->gid)) != NULL)
+		return ov_find(g, lo) < ov_end(g, hi);
 	if (store_article_step(s->srv->store, s->gid, lo - 1, 1, &n) != 0)
 		return 0;
 	return n <= hi;
@@ -112,10 +115,9 @@ range_has(struct session *s, long long lo, long long hi)
 void
 nntp_cmd_over(struct session *s, int argc, char **argv)
 {
-	const struct ovgroup	*g;
-	long long		 lo, hi, num = 0;
-	char			*over;
-	int			 legacy = toupper((unsigned char)argv[0][0]) == 'X';
+	long long	lo, hi, num = 0;
+	char		*over;
+	int		legacy = toupper((unsigned char)argv[0][0]) == 'X';
 
 	if (argc > 1 && nntp_is_msgid(argv[1])) {
 		if (legacy) {
@@ -136,8 +138,7 @@ nntp_cmd_over(struct session *s, int argc, char **argv)
 	}
 	if (range_arg(s, argc > 1 ? argv[1] : NULL, &lo, &hi) == -1)
 		return;
-	if ((g = ov_get(s->srv->ov, s->srv->store, s->gid)) != NULL ?
-	    hi < lo || ov_find(g, lo) == ov_end(g, hi) : !range_has(s, lo, hi)) {
+	if (!range_has(s, lo, hi)) {
 		nntp_reply(s, argc > 1 ? "423 no articles in that range" :
 		    "420 current article number is invalid");
 		return;
