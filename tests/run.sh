@@ -11,9 +11,10 @@ rc=0
 make -j"$(nproc)" check >check.out 2>&1 || rc=$?
 grep -E '^(# |FAIL|ERROR|XPASS)' check.out || true
 [ $rc -ne 0 ] && [ -f test-suite.log ] && cat test-suite.log | head -200
-pass=$(cat tests/unit/*.trs tests/integration/*.trs 2>/dev/null | grep -c '^:test-result: PASS' || true)
-fail=$(cat tests/unit/*.trs tests/integration/*.trs 2>/dev/null | grep -c -E '^:test-result: (FAIL|ERROR|XPASS)' || true)
-skip=$(cat tests/unit/*.trs tests/integration/*.trs 2>/dev/null | grep -c '^:test-result: SKIP' || true)
+results() { find tests -name '*.trs' -exec cat {} + 2>/dev/null | grep -c -E "^:test-result: ($1)" || true; }
+pass=$(results PASS)
+fail=$(results 'FAIL|ERROR|XPASS')
+skip=$(results SKIP)
 [ $rc -ne 0 ] && [ "$fail" -eq 0 ] && fail=1
 echo "$pass passed, $fail failed, $skip skipped"
 exit $rc
