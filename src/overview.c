@@ -181,33 +181,91 @@ add_line(long long num, const char *over, size_t len, void *arg)
 	return 0;
 }
 
-/* Bring g up to the store's state, in one snapshot; -1 on error or when too big. */
+struct gone {
+	long long	*v;
+	size_t		 n;
+};
+
+static int
+gone_add(long long num, void *arg)
+{
+	struct gone	*w = arg;
+
+	w->v = xreallocarray(w->v, w->n + 1, sizeof(*w->v));
+	w->v[w->n++] = num;
+	return 0;
+}
+
+/* Drop the lines of the (ascending) numbers in w; how many went. */
+static size_t
+drop_lines(struct ovgroup *g, const struct gone *w)
+{
+	size_t	i, k = 0, out = 0, pos = 0, start, end;
+
+	for (i = 0; i < g->n; i++) {
+		start = g->offs[i];
+		end = g->offs[i + 1];
+		while (k < w->n && w->v[k] < g->nums[i])
+			k++;
+		if (k < w->n && w->v[k] == g->nums[i])
+			continue;
+		if (pos != start)
+			memmove(g->text + pos, g->text + start, end - start);
+		g->nums[out] = g->nums[i];
+		g->offs[out++] = pos;
+		pos += end - start;
+	}
+	i = g->n - out;
+	g->n = out;
+	g->len = pos;
+	g->offs[out] = pos;
+	return i;
+}
+
+/* Bring g up to the store's state, in one snapshot: the lines of withdrawn articles
+ * dropped, those of new ones appended; read whole only if that does not add up (or the
+ * store is another one). -1 on error or when the group is too big. */
 static int
 refresh(struct ovcache *c, struct store *st, struct ovgroup *g)
 {
 	struct fill	 f = { c, g, 0 };
+	struct gone	 w = { NULL, 0 };
 	long long	 count, next, last;
-	size_t		 had = g->n;
-	int		 rc = -1;
+	size_t		 had, dropped = 0;
+	int		 rc = -1, whole = 0;
 
 	if (store_read_begin(st) == -1)
 		return -1;
 	if (store_group_mark(st, g->gid, &count, &next) != 0)
 		goto done;
-	if (next < g->nextnum || count - g->count != next - g->nextnum) {
-		/* Something was withdrawn (or the store is another one): all again. */
-		g->n = g->len = had = 0;
-		g->nextnum = 1;
+	if (next < g->nextnum)
+		whole = 1;
+	else if (g->n > 0 && count - g->count != next - g->nextnum) {
+		if (store_withdrawn_range(st, g->gid, g->nums[0], g->nextnum - 1, gone_add,
+		    &w) == -1)
+			goto done;
+		dropped = drop_lines(g, &w);
 	}
-	if (store_over_range(st, g->gid, g->nextnum, INT64_MAX, -1, add_line, &f,
-	    &last) == -1 || f.toobig)
-		goto done;
+	for (;;) {
+		if (whole) {
+			g->n = g->len = 0;
+			g->nextnum = 1;
+		}
+		had = g->n;
+		if (store_over_range(st, g->gid, g->nextnum, INT64_MAX, -1, add_line, &f,
+		    &last) == -1 || f.toobig)
+			goto done;
+		if ((long long)g->n == count || whole)
+			break;
+		whole = 1;
+	}
 	g->count = count;
 	g->nextnum = next;
-	log_debug("overview of group %lld: %zu lines kept, %zu of them read now", g->gid,
-	    g->n, g->n - had);
+	log_debug("overview of group %lld: %zu lines kept, %zu of them read now, %zu dropped",
+	    g->gid, g->n, g->n - had, dropped);
 	rc = 0;
 done:
+	free(w.v);
 	store_read_end(st);
 	return rc;
 }

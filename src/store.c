@@ -95,6 +95,8 @@ static const char *stmt_sql[S_MAX] = {
 	[S_NUM_RANGE] = "SELECT n.num FROM numbers n JOIN articles a"
 	    " ON a.id = n.article_id WHERE n.group_id = ?1 AND n.num BETWEEN ?2 AND ?3"
 	    " AND a.live ORDER BY n.num LIMIT ?4",
+	[S_NUM_GONE] = "SELECT num FROM numbers WHERE group_id = ?1 AND live = 0"
+	    " AND num BETWEEN ?2 AND ?3 ORDER BY num LIMIT ?4",
 	[S_HEAD_RANGE] = "SELECT n.num, a.data, a.head_len FROM numbers n JOIN articles a"
 	    " ON a.id = n.article_id WHERE n.group_id = ?1 AND n.num BETWEEN ?2 AND ?3"
 	    " AND a.live ORDER BY n.num LIMIT ?4",
@@ -1059,6 +1061,20 @@ store_numbers_range(struct store *s, long long gid, long long lo, long long hi, 
 	}
 	sqlite3_reset(st);
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : dberr(s, "numbers");
+}
+
+int
+store_withdrawn_range(struct store *s, long long gid, long long lo, long long hi,
+    store_num_cb cb, void *arg)
+{
+	sqlite3_stmt	*st = range_stmt(s, S_NUM_GONE, gid, lo, hi, -1);
+	int		 rc;
+
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (cb(sqlite3_column_int64(st, 0), arg) != 0)
+			break;
+	sqlite3_reset(st);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? 0 : dberr(s, "withdrawn numbers");
 }
 
 int

@@ -152,6 +152,9 @@ int	store_over_msgid(struct store *, const char *msgid, char **over);
 typedef int (*store_num_cb)(long long num, void *);
 int	store_numbers_range(struct store *, long long gid, long long lo, long long hi,
 	    int limit, store_num_cb, void *, long long *last);
+/* The withdrawn numbers in lo..hi, ascending. */
+int	store_withdrawn_range(struct store *, long long gid, long long lo, long long hi,
+	    store_num_cb, void *);
 /* Whole articles lo..hi (for HDR/XPAT on arbitrary headers). */
 typedef int (*store_art_cb)(long long num, const char *data, size_t head_len, void *);
 int	store_heads_range(struct store *, long long gid, long long lo, long long hi,

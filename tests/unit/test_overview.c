@@ -102,6 +102,19 @@ main(void)
 	ok(ov_msgid(g, 4, &len) == NULL, "none for a withdrawn number");
 	ok(ov_msgid(g, 13, &len) == NULL, "none past the end");
 
+	/* Withdrawals and additions together. */
+	store_article_withdraw(other, ids[0]);
+	store_article_withdraw(other, ids[9]);
+	add(other, ga, "a", 2, NULL);
+	g = ov_get(c, st, ga);
+	is_int(g->n, 11, "two withdrawn and two added at once: 11 lines");
+	ok(g->nums[0] == 2 && g->nums[6] == 9 && g->nums[7] == 11 && g->nums[10] == 14,
+	    "the right ones");
+	is_str(line(g, 9), "13\ts13\tf\td\t<a13@t>\t\t20\t1\tXref: h g:13\r\n",
+	    "lines intact after the gaps closed");
+	ok((id = ov_msgid(g, 8, &len)) != NULL && !strncmp(id, "<a8@t>", len),
+	    "and found by number");
+
 	/* Inside one read snapshot the lines are checked once and stay as they were. */
 	store_read_begin(st);
 	g = ov_get(c, st, ga);
