@@ -4,13 +4,16 @@
  * walking the store row by row. A group's lines ("num\tfields\r\n") sit in one buffer,
  * with their numbers and offsets beside them for binary search.
  *
- * Every use first reads the group's mark in the store (live count, next number; one
+ * A group is read into memory a step at a time (OV_STEP lines per use, ~10 ms), so the
+ * loop never stalls on a big one; until it is whole, its users read the store. Every
+ * use of a whole group first reads its mark in the store (live count, next number; one
  * indexed row), which each insertion and withdrawal changes, by this process or another
- * (confab import). A group that only grew since gets its new lines appended; any other
- * change reads it again, in one snapshot with the mark it is then stamped with. Groups
- * are dropped least recently used first once all of them pass `overview_cache` octets;
- * a group larger than that alone is not kept (until the limit changes) and is served
- * from the store, slice by slice, as without the cache.
+ * (confab import); within one read snapshot, once is enough. When it changed, the lines
+ * of withdrawn articles are dropped and those of new ones appended, in one snapshot with
+ * the mark the lines are then stamped with; if the count does not add up, the group is
+ * read again. Groups are dropped least recently used first once all of them pass
+ * `overview_cache` octets; a group larger than that alone is not kept (until the limit
+ * changes) and is served from the store, slice by slice, as without the cache.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -222,9 +225,41 @@ drop_lines(struct ovgroup *g, const struct gone *w)
 	return i;
 }
 
-/* Bring g up to the store's state, in one snapshot: the lines of withdrawn articles
- * dropped, those of new ones appended; read whole only if that does not add up (or the
- * store is another one). -1 on error or when the group is too big. */
+/* Start reading g from the beginning, a step at a time. */
+static void
+restart(struct ovgroup *g)
+{
+	g->n = g->len = 0;
+	g->nextnum = 1;
+	g->building = 1;
+	g->unsure = 1;
+}
+
+/* The next OV_STEP lines of a group being read: 0 (still g->building when more are
+ * left), -1 on error or when the group is too big. Each step is its own read of the
+ * store: what changes meanwhile is mended when the group is complete (refresh()). */
+static int
+build_step(struct ovcache *c, struct store *st, struct ovgroup *g)
+{
+	struct fill	f = { c, g, 0 };
+	long long	last;
+	size_t		had = g->n;
+
+	if (store_over_range(st, g->gid, g->nextnum, INT64_MAX, OV_STEP, add_line, &f,
+	    &last) == -1 || f.toobig)
+		return -1;
+	if (g->n > had)
+		g->nextnum = last + 1;
+	if (g->n - had < OV_STEP) {
+		g->building = 0;
+		log_debug("overview of group %lld: %zu lines read", g->gid, g->n);
+	}
+	return 0;
+}
+
+/* Bring a complete g up to the store's state, in one snapshot: the lines of withdrawn
+ * articles dropped, those of new ones appended. 0 done, 1 when that does not add up (or
+ * the store is another one) and g is to be read again, -1 on error or when too big. */
 static int
 refresh(struct ovcache *c, struct store *st, struct ovgroup *g)
 {
@@ -232,41 +267,43 @@ refresh(struct ovcache *c, struct store *st, struct ovgroup *g)
 	struct gone	 w = { NULL, 0 };
 	long long	 count, next, last;
 	size_t		 had, dropped = 0;
-	int		 rc = -1, whole = 0;
+	int		 rc = -1;
 
 	if (store_read_begin(st) == -1)
 		return -1;
 	if (store_group_mark(st, g->gid, &count, &next) != 0)
 		goto done;
+	rc = 1;
 	if (next < g->nextnum)
-		whole = 1;
-	else if (g->n > 0 && count - g->count != next - g->nextnum) {
+		goto done;
+	if (g->n > 0 && (g->unsure || count - g->count != next - g->nextnum)) {
+		rc = -1;
 		if (store_withdrawn_range(st, g->gid, g->nums[0], g->nextnum - 1, gone_add,
 		    &w) == -1)
 			goto done;
 		dropped = drop_lines(g, &w);
 	}
-	for (;;) {
-		if (whole) {
-			g->n = g->len = 0;
-			g->nextnum = 1;
-		}
-		had = g->n;
-		if (store_over_range(st, g->gid, g->nextnum, INT64_MAX, -1, add_line, &f,
-		    &last) == -1 || f.toobig)
-			goto done;
-		if ((long long)g->n == count || whole)
-			break;
-		whole = 1;
-	}
+	had = g->n;
+	rc = -1;
+	if (store_over_range(st, g->gid, g->nextnum, INT64_MAX, -1, add_line, &f,
+	    &last) == -1 || f.toobig)
+		goto done;
+	rc = 1;
+	if ((long long)g->n != count)
+		goto done;
 	g->count = count;
 	g->nextnum = next;
+	g->unsure = 0;
 	log_debug("overview of group %lld: %zu lines kept, %zu of them read now, %zu dropped",
 	    g->gid, g->n, g->n - had, dropped);
 	rc = 0;
 done:
 	free(w.v);
 	store_read_end(st);
+	if (rc == 1) {
+		log_debug("overview of group %lld: read again", g->gid);
+		restart(g);
+	}
 	return rc;
 }
 
@@ -284,18 +321,12 @@ ov_get(struct ovcache *c, struct store *st, long long gid)
 			return NULL;
 	for (g = c->head; g != NULL && g->gid != gid; g = g->next)
 		;
-	if (g != NULL) {
-		/* Checked already in this snapshot of the store: nothing can have changed. */
-		if (snap != 0 && g->snap == snap)
-			count = g->count, next = g->nextnum;
-		else if (store_group_mark(st, gid, &count, &next) != 0)
-			return NULL;
+	if (g != NULL)
 		unlink_group(c, g);
-	} else {
+	else {
 		g = xcalloc(1, sizeof(*g));
 		g->gid = gid;
-		g->nextnum = 1;
-		count = next = -1;
+		restart(g);
 	}
 	/* Front of the list: the others make room for it, least recently used first. */
 	g->next = c->head;
@@ -304,20 +335,39 @@ ov_get(struct ovcache *c, struct store *st, long long gid)
 	c->head = g;
 	if (c->tail == NULL)
 		c->tail = g;
-	g->snap = snap;
-	if (count == g->count && next == g->nextnum)
-		return g;
-	if (refresh(c, st, g) == -1) {
-		if (group_size(g) > c->max) {
-			log_info("overview of group %lld exceeds overview_cache (%zu octets):"
-			    " served from the store", gid, c->max);
-			c->toobig = xreallocarray(c->toobig, c->ntoobig + 1, sizeof(*c->toobig));
-			c->toobig[c->ntoobig++] = gid;
-		}
-		drop(c, g);
+	if (g->building) {
+		/* Read a step at a time, the loop never stalls on a big group; the callers
+		 * read the store meanwhile. */
+		if (build_step(c, st, g) == -1)
+			goto fail;
+		if (g->building)
+			goto room;
+	} else if (snap != 0 && g->snap == snap)
+		return g;	/* checked in this snapshot already: nothing changed */
+	else if (store_group_mark(st, gid, &count, &next) != 0)
 		return NULL;
+	else if (count == g->count && next == g->nextnum) {
+		g->snap = snap;
+		return g;
 	}
+	switch (refresh(c, st, g)) {
+	case -1:
+		goto fail;
+	case 1:
+		goto room;	/* being read again */
+	}
+	g->snap = snap;
+room:
 	while (c->total > c->max && c->tail != g)
 		drop(c, c->tail);
-	return g;
+	return g->building ? NULL : g;
+fail:
+	if (group_size(g) > c->max) {
+		log_info("overview of group %lld exceeds overview_cache (%zu octets):"
+		    " served from the store", gid, c->max);
+		c->toobig = xreallocarray(c->toobig, c->ntoobig + 1, sizeof(*c->toobig));
+		c->toobig[c->ntoobig++] = gid;
+	}
+	drop(c, g);
+	return NULL;
 }

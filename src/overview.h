@@ -13,6 +13,8 @@ struct ovgroup {
 	long long	 gid;
 	long long	 count, nextnum;	/* the store's mark these lines match */
 	long long	 snap;		/* the read snapshot they were checked in */
+	int		 building;	/* being read, a step at a time, from nextnum */
+	int		 unsure;	/* read in steps: withdrawals since not seen yet */
 	long long	*nums;
 	size_t		*offs;
 	size_t		 n, ncap;
@@ -20,14 +22,16 @@ struct ovgroup {
 	size_t		 len, tcap;
 };
 
+#define OV_STEP		8192	/* lines read per call while a group is read */
+
 struct ovcache;
 
 struct ovcache	*ov_new(size_t max);	/* at most max octets in all; 0: keep nothing */
 void		 ov_free(struct ovcache *);
 void		 ov_set_max(struct ovcache *, size_t);
 /* The group's lines as the store has them now, or NULL when they are not kept (too
- * large, cache off, store error): the caller reads the store. Valid until the next
- * ov_get(). */
+ * large, cache off, store error) or not read whole yet (a big group is read a step of
+ * OV_STEP lines per call): the caller reads the store. Valid until the next ov_get(). */
 const struct ovgroup *ov_get(struct ovcache *, struct store *, long long gid);
 size_t		 ov_find(const struct ovgroup *, long long num);	/* first >= num */
 /* The Message-ID of article num, if it is a line of g; not NUL-terminated. */

@@ -60,7 +60,7 @@ main(void)
 	struct store		*st, *other;
 	struct ovcache		*c;
 	const struct ovgroup	*g;
-	long long		 ga, gb, ids[10];
+	long long		 ga, gb, gc, ids[10], cids[2 * OV_STEP + 100];
 	size_t			 ngroups, one, len;
 	const char		*id;
 
@@ -146,6 +146,21 @@ main(void)
 	is_int(ov_size(c, &ngroups), 0, "nothing kept");
 	ov_set_max(c, 64 * 1024 * 1024);
 	ok(ov_get(c, st, ga) != NULL, "a larger limit: kept again");
+
+	/* A big group is read a step at a time; what changes meanwhile is mended. */
+	store_group_ensure(st, "g.c", NULL, 1, &gc);
+	add(st, gc, "c", 2 * OV_STEP + 100, cids);
+	ok(ov_get(c, st, gc) == NULL, "a big group: not whole after one step");
+	store_article_withdraw(other, cids[4]);
+	add(other, gc, "c", 3, NULL);
+	ok(ov_get(c, st, gc) == NULL, "nor after two, while another connection changes it");
+	g = ov_get(c, st, gc);
+	ok(g != NULL, "whole after the third");
+	is_int(g ? g->n : 0, 2 * OV_STEP + 102, "every live article, the new ones too");
+	ok(g && ov_msgid(g, 5, &len) == NULL, "the one withdrawn after its step was read is gone");
+	ok(g && g->nums[g->n - 1] == 2 * OV_STEP + 103, "the last one added is there");
+	ok(ov_get(c, st, gc) == g, "and then kept");
+
 	ov_set_max(c, 0);
 	ok(ov_get(c, st, ga) == NULL, "limit 0: nothing kept");
 	ov_free(c);
