@@ -336,8 +336,11 @@ ov_get(struct ovcache *c, struct store *st, long long gid)
 	if (c->tail == NULL)
 		c->tail = g;
 	if (g->building) {
-		/* Read a step at a time, the loop never stalls on a big group; the callers
-		 * read the store meanwhile. */
+		/* A step per use, and one for a whole batch of pipelined commands: the loop
+		 * never waits long on a big group. Its users read the store meanwhile. */
+		if (snap != 0 && g->snap == snap)
+			goto room;
+		g->snap = snap;
 		if (build_step(c, st, g) == -1)
 			goto fail;
 		if (g->building)

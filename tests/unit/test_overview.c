@@ -60,7 +60,8 @@ main(void)
 	struct store		*st, *other;
 	struct ovcache		*c;
 	const struct ovgroup	*g;
-	long long		 ga, gb, gc, ids[10], cids[2 * OV_STEP + 100];
+	long long		 ga, gb, gc, gd, ids[10], cids[2 * OV_STEP + 100];
+	int			 i;
 	size_t			 ngroups, one, len;
 	const char		*id;
 
@@ -160,6 +161,16 @@ main(void)
 	ok(g && ov_msgid(g, 5, &len) == NULL, "the one withdrawn after its step was read is gone");
 	ok(g && g->nums[g->n - 1] == 2 * OV_STEP + 103, "the last one added is there");
 	ok(ov_get(c, st, gc) == g, "and then kept");
+
+	/* Pipelined commands share a snapshot: one step for all of them. */
+	store_group_ensure(st, "g.d", NULL, 1, &gd);
+	add(st, gd, "d", 2 * OV_STEP + 100, NULL);
+	store_read_begin(st);
+	for (i = 0; i < 5; i++)
+		g = ov_get(c, st, gd);
+	store_read_end(st);
+	ok(g == NULL, "five uses in one snapshot read one step");
+	ok(ov_get(c, st, gd) == NULL && ov_get(c, st, gd) != NULL, "two more steps after it");
 
 	ov_set_max(c, 0);
 	ok(ov_get(c, st, ga) == NULL, "limit 0: nothing kept");
