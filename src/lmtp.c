@@ -3,6 +3,7 @@
  * answered strictly in order, so a pipelining client (Postfix) gets its replies in the
  * order it sent the commands. lmtp_close() is the only way a session ends. */
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -44,13 +45,13 @@ enum data_err {
 struct lmtp_server {
 	struct event_base		*base;
 	const struct lmtp_handler	*h;
-	struct lsess			*sessions;
+	LIST_HEAD(, lsess)		 sessions;
 	int				 nsessions;
 	uint64_t			 next_id;
 };
 
 struct lsess {
-	struct lsess		*next, *prev;
+	LIST_ENTRY(lsess)	 entry;
 	struct lmtp_server	*srv;
 	uint64_t		 id;
 	struct bufferevent	*bev;
@@ -725,12 +726,7 @@ lmtp_close(struct lsess *s, const char *why)
 
 	llog(s, LOG_LVL_INFO, "closed: %s", why ? why : s->close_reason ? s->close_reason :
 	    "done");
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		srv->sessions = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
+	LIST_REMOVE(s, entry);
 	srv->nsessions--;
 	event_free(s->idle);
 	bufferevent_free(s->bev);	/* closes the fd */
@@ -757,10 +753,7 @@ lmtp_accept(struct lmtp_server *srv, int fd, struct sockaddr *sa, socklen_t sale
 	s->idle = evtimer_new(srv->base, idlecb, s);
 	if (s->idle == NULL)
 		fatal("evtimer_new");
-	s->next = srv->sessions;
-	if (srv->sessions)
-		srv->sessions->prev = s;
-	srv->sessions = s;
+	LIST_INSERT_HEAD(&srv->sessions, s, entry);
 	srv->nsessions++;
 
 	bufferevent_setcb(s->bev, readcb, writecb, eventcb, s);
@@ -799,7 +792,7 @@ lmtp_free(struct lmtp_server *srv)
 {
 	if (srv == NULL)
 		return;
-	while (srv->sessions != NULL)
-		lmtp_close(srv->sessions, "server stopped");
+	while (!LIST_EMPTY(&srv->sessions))
+		lmtp_close(LIST_FIRST(&srv->sessions), "server stopped");
 	free(srv);
 }

@@ -176,10 +176,7 @@ nntp_accept(struct server *srv, int fd, struct sockaddr *sa, socklen_t salen, in
 		fatal("bufferevent_socket_new");
 	s->idle = evtimer_new(srv->base, idlecb, s);
 	s->flush = evtimer_new(srv->base, flushcb, s);
-	s->next = srv->sessions;
-	if (srv->sessions)
-		srv->sessions->prev = s;
-	srv->sessions = s;
+	LIST_INSERT_HEAD(&srv->sessions, s, entry);
 	srv->nsessions++;
 
 	bufferevent_setcb(s->bev, readcb, writecb, eventcb, s);
@@ -198,12 +195,7 @@ nntp_close(struct session *s, const char *why)
 
 	slog(s, LOG_LVL_INFO, "closed: %s", why ? why : s->close_reason ? s->close_reason :
 	    "done");
-	if (s->prev)
-		s->prev->next = s->next;
-	else
-		srv->sessions = s->next;
-	if (s->next)
-		s->next->prev = s->prev;
+	LIST_REMOVE(s, entry);
 	srv->nsessions--;
 	peer_put(srv, s->peer);
 	event_free(s->idle);
@@ -650,11 +642,10 @@ nntp_post_begin(struct session *s)
 void
 nntp_drain(struct server *srv)
 {
-	struct session	*s, *next;
+	struct session	*s;
 
 	srv->draining = 1;
-	for (s = srv->sessions; s != NULL; s = next) {
-		next = s->next;
+	LIST_FOREACH(s, &srv->sessions, entry) {	/* none is closed here */
 		if (!s->streaming && s->state != SS_POST && s->state != SS_WAIT &&
 		    nntp_outlen(s) == 0) {
 			nntp_reply(s, "400 server shutting down");
@@ -673,6 +664,6 @@ void
 nntp_close_all(struct server *srv)
 {
 	srv->on_empty = NULL;
-	while (srv->sessions != NULL)
-		nntp_close(srv->sessions, "server stopped");
+	while (!LIST_EMPTY(&srv->sessions))
+		nntp_close(LIST_FIRST(&srv->sessions), "server stopped");
 }

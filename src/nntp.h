@@ -3,6 +3,7 @@
 #define CONFAB_NNTP_H
 
 #include <sys/types.h>
+#include <sys/queue.h>
 #include <sys/socket.h>
 #include <stdint.h>
 #include <time.h>
@@ -64,7 +65,7 @@ struct server {
 	struct store		*store;
 	unsigned char		 key[SECRET_LEN];
 	SSL_CTX			*tls;		/* NULL without tls_cert/tls_key */
-	struct session		*sessions;	/* list of live sessions */
+	LIST_HEAD(, session)	 sessions;	/* the live sessions */
 	int			 nsessions;
 	uint64_t		 next_id;
 	int			 draining;	/* SIGTERM: finish and close */
@@ -97,7 +98,7 @@ struct stream {
 };
 
 struct session {
-	struct session		*next, *prev;
+	LIST_ENTRY(session)	 entry;
 	struct server		*srv;
 	uint64_t		 id;
 	struct bufferevent	*bev;		/* top of the stack: socket, TLS, compress */

@@ -24,7 +24,7 @@
 #include "store.h"
 
 struct ovcache {
-	struct ovgroup	*head, *tail;	/* most recently used first */
+	TAILQ_HEAD(ovlist, ovgroup) lru;	/* most recently used first */
 	size_t		 total, max;
 	long long	*toobig;	/* groups not kept: larger than max alone */
 	size_t		 ntoobig;
@@ -35,6 +35,7 @@ ov_new(size_t max)
 {
 	struct ovcache	*c = xcalloc(1, sizeof(*c));
 
+	TAILQ_INIT(&c->lru);
 	c->max = max;
 	return c;
 }
@@ -46,23 +47,9 @@ group_size(const struct ovgroup *g)
 }
 
 static void
-unlink_group(struct ovcache *c, struct ovgroup *g)
-{
-	if (g->prev)
-		g->prev->next = g->next;
-	else
-		c->head = g->next;
-	if (g->next)
-		g->next->prev = g->prev;
-	else
-		c->tail = g->prev;
-	g->prev = g->next = NULL;
-}
-
-static void
 drop(struct ovcache *c, struct ovgroup *g)
 {
-	unlink_group(c, g);
+	TAILQ_REMOVE(&c->lru, g, lru);
 	c->total -= group_size(g);
 	free(g->nums);
 	free(g->offs);
@@ -75,8 +62,8 @@ ov_free(struct ovcache *c)
 {
 	if (c == NULL)
 		return;
-	while (c->head != NULL)
-		drop(c, c->head);
+	while (!TAILQ_EMPTY(&c->lru))
+		drop(c, TAILQ_FIRST(&c->lru));
 	free(c->toobig);
 	free(c);
 }
@@ -86,8 +73,8 @@ ov_set_max(struct ovcache *c, size_t max)
 {
 	c->max = max;
 	c->ntoobig = 0;		/* worth another try under the new limit */
-	while (c->tail != NULL && c->total > c->max)
-		drop(c, c->tail);
+	while (!TAILQ_EMPTY(&c->lru) && c->total > c->max)
+		drop(c, TAILQ_LAST(&c->lru, ovlist));
 }
 
 size_t
@@ -111,7 +98,7 @@ ov_size(const struct ovcache *c, size_t *groups)
 	const struct ovgroup	*g;
 
 	*groups = 0;
-	for (g = c->head; g != NULL; g = g->next)
+	TAILQ_FOREACH(g, &c->lru, lru)
 		(*groups)++;
 	return c->total;
 }
@@ -319,22 +306,18 @@ ov_get(struct ovcache *c, struct store *st, long long gid)
 	for (i = 0; i < c->ntoobig; i++)
 		if (c->toobig[i] == gid)
 			return NULL;
-	for (g = c->head; g != NULL && g->gid != gid; g = g->next)
-		;
+	TAILQ_FOREACH(g, &c->lru, lru)
+		if (g->gid == gid)
+			break;
 	if (g != NULL)
-		unlink_group(c, g);
+		TAILQ_REMOVE(&c->lru, g, lru);
 	else {
 		g = xcalloc(1, sizeof(*g));
 		g->gid = gid;
 		restart(g);
 	}
 	/* Front of the list: the others make room for it, least recently used first. */
-	g->next = c->head;
-	if (c->head)
-		c->head->prev = g;
-	c->head = g;
-	if (c->tail == NULL)
-		c->tail = g;
+	TAILQ_INSERT_HEAD(&c->lru, g, lru);
 	if (g->building) {
 		/* A step per use, and one for a whole batch of pipelined commands: the loop
 		 * never waits long on a big group. Its users read the store meanwhile. */
@@ -361,8 +344,8 @@ ov_get(struct ovcache *c, struct store *st, long long gid)
 	}
 	g->snap = snap;
 room:
-	while (c->total > c->max && c->tail != g)
-		drop(c, c->tail);
+	while (c->total > c->max && TAILQ_LAST(&c->lru, ovlist) != g)
+		drop(c, TAILQ_LAST(&c->lru, ovlist));
 	return g->building ? NULL : g;
 fail:
 	if (group_size(g) > c->max) {

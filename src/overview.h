@@ -2,6 +2,7 @@
 #ifndef CONFAB_OVERVIEW_H
 #define CONFAB_OVERVIEW_H
 
+#include <sys/queue.h>
 #include <stddef.h>
 
 struct store;
@@ -9,7 +10,7 @@ struct store;
 /* One group's overview: line i is text[offs[i] .. offs[i + 1]), "num\tfields\r\n",
  * for article number nums[i]; numbers ascending. */
 struct ovgroup {
-	struct ovgroup	*prev, *next;	/* most recently used first */
+	TAILQ_ENTRY(ovgroup) lru;	/* most recently used first */
 	long long	 gid;
 	long long	 count, nextnum;	/* the store's mark these lines match */
 	long long	 snap;		/* the read snapshot they were checked in */
