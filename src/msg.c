@@ -20,7 +20,7 @@ msg_header(const char *msg, size_t len, const char *name)
 	struct buf	 b;
 
 	/* Only the header: up to the empty line. */
-	if ((end = strstr(msg, "\r\n\r\n")) == NULL || (size_t)(end - msg) > len)
+	if ((end = memmem(msg, len, "\r\n\r\n", 4)) == NULL)
 		end = msg + len;
 	else
 		end += 2;

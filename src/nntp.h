@@ -74,7 +74,7 @@ struct server {
 	void			(*on_empty)(struct server *);	/* drained: stop the loop */
 	struct outbox		*outbox;	/* comments to blogs (NULL: none) */
 	struct fetcher		*fetch;		/* HTTP to blogs (WordPress logins) */
-	struct workers		*workers;	/* blocking work (password hashes) */
+	struct workers		*workers;	/* blocking work (password hashes): required */
 	struct ovcache		*ov;		/* overview lines kept ready */
 };
 

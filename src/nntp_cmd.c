@@ -905,12 +905,7 @@ auth_check(struct session *s, const char *user, const char *pass)
 	j->hash = hash;		/* NULL: no such user, checked all the same */
 	j->pass = xstrdup(pass);
 	s->authjob = j;
-	if (s->srv->workers != NULL)
-		work_submit(s->srv->workers, authjob_run, authjob_done, j);
-	else {
-		authjob_run(j);
-		authjob_done(j);
-	}
+	work_submit(s->srv->workers, authjob_run, authjob_done, j);	/* off the loop */
 }
 
 static void

@@ -2,7 +2,6 @@
  * XOVER, XHDR and XPAT, answered from the overview lines kept in memory (overview.c)
  * when the group's are, else from the store, in slices either way. */
 #include <ctype.h>
-#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,11 +28,12 @@ over_cb(long long num, const char *over, size_t len, void *arg)
 	return 0;
 }
 
-/* The first line of the kept overview g after article number hi. */
+/* The first line of the kept overview g after article number hi (ranges end at most
+ * at 1 << 62: nntp_parse_range). */
 static size_t
 ov_end(const struct ovgroup *g, long long hi)
 {
-	return hi == LLONG_MAX ? g->n : ov_find(g, hi + 1);
+	return ov_find(g, hi + 1);
 }
 
 /* A slice was sent; next is the first article number after it, 0 if there was none:

@@ -82,24 +82,24 @@ static const char *stmt_sql[S_MAX] = {
 	    " WHERE n.group_id = ?1 AND n.num = ?2",
 	[S_ART_MSGID] = "SELECT msgid, live FROM articles WHERE id = ?1",
 	[S_ART_ITEM] = "SELECT source_id, post_id, comment_id FROM articles WHERE msgid = ?1",
-	[S_STEP_NEXT] = "SELECT n.num FROM numbers n JOIN articles a ON a.id = n.article_id"
-	    " WHERE n.group_id = ?1 AND n.num > ?2 AND a.live ORDER BY n.num LIMIT 1",
-	[S_STEP_PREV] = "SELECT n.num FROM numbers n JOIN articles a ON a.id = n.article_id"
-	    " WHERE n.group_id = ?1 AND n.num < ?2 AND a.live ORDER BY n.num DESC LIMIT 1",
+	/* numbers.live mirrors articles.live (numbers_live indexes it). */
+	[S_STEP_NEXT] = "SELECT num FROM numbers WHERE group_id = ?1 AND live = 1 AND num > ?2"
+	    " ORDER BY num LIMIT 1",
+	[S_STEP_PREV] = "SELECT num FROM numbers WHERE group_id = ?1 AND live = 1 AND num < ?2"
+	    " ORDER BY num DESC LIMIT 1",
 	[S_ART_NUM] = "SELECT n.num FROM numbers n JOIN articles a ON a.id = n.article_id"
 	    " WHERE n.group_id = ?1 AND a.msgid = ?2 AND a.live",
 	[S_OVER_RANGE] = "SELECT n.num, a.over FROM numbers n JOIN articles a"
 	    " ON a.id = n.article_id WHERE n.group_id = ?1 AND n.num BETWEEN ?2 AND ?3"
-	    " AND a.live ORDER BY n.num LIMIT ?4",
+	    " AND n.live = 1 ORDER BY n.num LIMIT ?4",
 	[S_OVER_MSGID] = "SELECT over FROM articles WHERE msgid = ?1 AND live",
-	[S_NUM_RANGE] = "SELECT n.num FROM numbers n JOIN articles a"
-	    " ON a.id = n.article_id WHERE n.group_id = ?1 AND n.num BETWEEN ?2 AND ?3"
-	    " AND a.live ORDER BY n.num LIMIT ?4",
+	[S_NUM_RANGE] = "SELECT num FROM numbers WHERE group_id = ?1 AND live = 1"
+	    " AND num BETWEEN ?2 AND ?3 ORDER BY num LIMIT ?4",
 	[S_NUM_GONE] = "SELECT num FROM numbers WHERE group_id = ?1 AND live = 0"
 	    " AND num BETWEEN ?2 AND ?3 ORDER BY num LIMIT ?4",
 	[S_HEAD_RANGE] = "SELECT n.num, a.data, a.head_len FROM numbers n JOIN articles a"
 	    " ON a.id = n.article_id WHERE n.group_id = ?1 AND n.num BETWEEN ?2 AND ?3"
-	    " AND a.live ORDER BY n.num LIMIT ?4",
+	    " AND n.live = 1 ORDER BY n.num LIMIT ?4",
 	[S_NEWNEWS] = "SELECT a.id, a.arrived, a.msgid, (SELECT group_concat(g.name, ',')"
 	    " FROM numbers n JOIN groups g ON g.id = n.group_id WHERE n.article_id = a.id)"
 	    " FROM articles a WHERE (a.arrived, a.id) > (?1, ?2) AND a.live"
