@@ -205,6 +205,10 @@ fetcher_new(struct event_base *base, const struct fetch_opts *opts)
 	if (!curl_initialized) {
 		if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 			fatal("fetch: curl_global_init failed");
+		/* Names are resolved off the loop only by an asynchronous resolver. */
+		if (!(curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_ASYNCHDNS))
+			log_warn("fetch: this libcurl resolves host names synchronously: a slow"
+			    " DNS server stalls every connection while a blog is looked up");
 		curl_initialized = 1;
 	}
 	f = xcalloc(1, sizeof(*f));

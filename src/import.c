@@ -350,8 +350,7 @@ group_id(struct importer *im, const char *name, const char *desc, long long *id)
 	return 0;
 }
 
-static int publish_one(struct importer *, long long post_id, long long comment_id,
-    int depth);
+static int publish_one(struct importer *, long long post_id, long long comment_id);
 
 /* Groups an item goes to: the source's group, then its categories' groups. */
 static int
@@ -379,7 +378,7 @@ item_groups(struct importer *im, const struct item *post, const char ***groups)
 /* Ancestors' live Message-IDs, root post first. Processes dirty ancestors first. */
 static int
 ancestors(struct importer *im, const struct store_item *si, long long post_id,
-    const char *post_msgid, char ***refs, int depth)
+    const char *post_msgid, char ***refs)
 {
 	struct store_item_ref	 a;
 	char			**v = NULL, *m;
@@ -401,7 +400,7 @@ ancestors(struct importer *im, const struct store_item *si, long long post_id,
 		for (i = 0; i < im->depth && im->stack[i] != parent; i++)
 			;
 		if (a.dirty && i == im->depth && im->depth < MAX_NEST &&
-		    publish_one(im, post_id, parent, depth + 1) == -1) {
+		    publish_one(im, post_id, parent) == -1) {
 			store_item_ref_clear(&a);
 			goto fail;
 		}
@@ -439,7 +438,7 @@ fail:
 }
 
 static int
-publish_item(struct importer *im, const struct store_item *si, int depth)
+publish_item(struct importer *im, const struct store_item *si)
 {
 	const struct item	*it = &si->it;
 	const struct store_item	*post = NULL;
@@ -489,7 +488,7 @@ publish_item(struct importer *im, const struct store_item *si, int depth)
 			break;
 	}
 	if (it->kind == ITEM_COMMENT && (nrefs = ancestors(im, si, post->it.post_id,
-	    post_msgid, &refs, depth)) == -1)
+	    post_msgid, &refs)) == -1)
 		goto done;
 
 	ngroups = item_groups(im, it->kind == ITEM_POST ? it : &post->it, &groups);
@@ -566,7 +565,7 @@ done:
 }
 
 static int
-publish_one(struct importer *im, long long post_id, long long comment_id, int depth)
+publish_one(struct importer *im, long long post_id, long long comment_id)
 {
 	struct store_item	si;
 	int			rc;
@@ -575,7 +574,7 @@ publish_one(struct importer *im, long long post_id, long long comment_id, int de
 		return rc == 1 ? 0 : -1;
 	if (si.dirty && im->depth < MAX_NEST) {
 		im->stack[im->depth++] = comment_id;
-		rc = publish_item(im, &si, depth);
+		rc = publish_item(im, &si);
 		im->depth--;
 	}
 	store_item_clear(&si);
@@ -585,7 +584,7 @@ publish_one(struct importer *im, long long post_id, long long comment_id, int de
 static int
 publish_cb(long long post_id, long long comment_id, void *arg)
 {
-	return publish_one(arg, post_id, comment_id, 0);
+	return publish_one(arg, post_id, comment_id);
 }
 
 int

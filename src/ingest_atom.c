@@ -23,12 +23,6 @@ struct entry {
 	int		 has_content;
 };
 
-static int
-is(const char *a, const char *b)
-{
-	return a != NULL && strcmp(a, b) == 0;
-}
-
 static void
 entry_clear(struct entry *e)
 {
@@ -73,9 +67,9 @@ text_construct(struct xr *x, char **out)
 	int	 rc;
 
 	type = xr_attr(x, "type");
-	if (is(type, "xhtml"))
+	if (xr_streq(type, "xhtml"))
 		rc = xr_xhtml(x, out);
-	else if (is(type, "html") || is(type, "text/html"))
+	else if (xr_streq(type, "html") || xr_streq(type, "text/html"))
 		rc = xr_text(x, out);
 	else {
 		/* text (the default), text/plain or another media type: escape */
@@ -96,19 +90,19 @@ entry_field(struct xr *x, struct entry *e, int depth)
 	char		*rel, *h, *term;
 
 	if (e->in_author && depth == 3) {
-		if (!is(ns, NS_ATOM))
+		if (!xr_streq(ns, NS_ATOM))
 			return 0;
-		if (is(l, "name"))
+		if (xr_streq(l, "name"))
 			return xr_text(x, &e->it.author);
-		if (is(l, "email"))
+		if (xr_streq(l, "email"))
 			return xr_text(x, &e->it.author_email);
-		if (is(l, "uri"))
+		if (xr_streq(l, "uri"))
 			return xr_text(x, &e->it.author_url);
 		return 0;
 	}
 	if (depth != 2)
 		return 0;
-	if (is(ns, NS_THR) && is(l, "in-reply-to")) {
+	if (xr_streq(ns, NS_THR) && xr_streq(l, "in-reply-to")) {
 		if (!e->reply) {
 			e->reply = 1;
 			e->ref = xr_attr(x, "ref");
@@ -116,34 +110,34 @@ entry_field(struct xr *x, struct entry *e, int depth)
 		}
 		return 0;
 	}
-	if (!is(ns, NS_ATOM))
+	if (!xr_streq(ns, NS_ATOM))
 		return 0;
-	if (is(l, "id"))
+	if (xr_streq(l, "id"))
 		return xr_text(x, &e->id);
-	if (is(l, "title"))
+	if (xr_streq(l, "title"))
 		return text_construct(x, &e->it.title);
-	if (is(l, "content")) {
+	if (xr_streq(l, "content")) {
 		e->has_content = 1;
 		return text_construct(x, &e->it.html);
 	}
-	if (is(l, "summary"))
+	if (xr_streq(l, "summary"))
 		return text_construct(x, &e->summary);
-	if (is(l, "published"))
+	if (xr_streq(l, "published"))
 		return xr_text(x, &e->published);
-	if (is(l, "updated"))
+	if (xr_streq(l, "updated"))
 		return xr_text(x, &e->updated);
-	if (is(l, "author")) {
+	if (xr_streq(l, "author")) {
 		/* The first author only; an empty <author/> has no end tag. */
 		if (e->it.author == NULL && !xr_is_empty(x))
 			e->in_author = 1;
 		return 0;
 	}
-	if (is(l, "link")) {
+	if (xr_streq(l, "link")) {
 		rel = xr_attr(x, "rel");
-		if ((rel == NULL || is(rel, "alternate")) && e->alt == NULL &&
+		if ((rel == NULL || xr_streq(rel, "alternate")) && e->alt == NULL &&
 		    (h = link_href(x)) != NULL)
 			e->alt = h;
-		else if (rel != NULL && is(rel, "replies") && e->it.comments_url == NULL) {
+		else if (rel != NULL && xr_streq(rel, "replies") && e->it.comments_url == NULL) {
 			/* RFC 4685 4: the entry's replies feed (ours if Atom). */
 			char	*type = xr_attr(x, "type");
 
@@ -154,7 +148,7 @@ entry_field(struct xr *x, struct entry *e, int depth)
 		free(rel);
 		return 0;
 	}
-	if (is(l, "category")) {
+	if (xr_streq(l, "category")) {
 		if ((term = xr_attr(x, "label")) == NULL)
 			term = xr_attr(x, "term");
 		ingest_add_category(&e->it, term);

@@ -32,12 +32,6 @@ struct dq {
 	int		 in_author;
 };
 
-static int
-is(const char *a, const char *b)
-{
-	return a != NULL && strcmp(a, b) == 0;
-}
-
 static size_t
 khash(const char *s)
 {
@@ -137,46 +131,46 @@ field(struct xr *x, struct dq *q, int depth)
 {
 	const char	*l = xr_local(x);
 
-	if (!is(xr_ns(x), NS_DISQUS))
+	if (!xr_streq(xr_ns(x), NS_DISQUS))
 		return 0;
 	if (q->in_author && depth == 3) {
-		if (is(l, "name"))
+		if (xr_streq(l, "name"))
 			return xr_text(x, &q->it.author);
-		if (is(l, "email"))
+		if (xr_streq(l, "email"))
 			return xr_text(x, &q->it.author_email);
-		if (is(l, "link") || is(l, "url"))
+		if (xr_streq(l, "link") || xr_streq(l, "url"))
 			return xr_text(x, &q->it.author_url);
 		return 0;
 	}
 	if (depth != 2)
 		return 0;
-	if (is(l, "author")) {
+	if (xr_streq(l, "author")) {
 		q->in_author = !xr_is_empty(x);
 		return 0;
 	}
-	if (is(l, "thread")) {
+	if (xr_streq(l, "thread")) {
 		free(q->thread);
 		q->thread = dsq_id(x);
 		return 0;
 	}
-	if (is(l, "parent")) {
+	if (xr_streq(l, "parent")) {
 		free(q->parent);
 		q->parent = dsq_id(x);
 		return 0;
 	}
-	if (is(l, "id"))
+	if (xr_streq(l, "id"))
 		return xr_text(x, &q->id);
-	if (is(l, "link"))
+	if (xr_streq(l, "link"))
 		return xr_text(x, &q->it.link);
-	if (is(l, "title"))
+	if (xr_streq(l, "title"))
 		return xr_text(x, &q->it.title);
-	if (is(l, "message"))
+	if (xr_streq(l, "message"))
 		return xr_text(x, &q->it.html);
-	if (is(l, "createdAt"))
+	if (xr_streq(l, "createdAt"))
 		return xr_text(x, &q->date);
-	if (is(l, "isDeleted"))
+	if (xr_streq(l, "isDeleted"))
 		return xr_text(x, &q->deleted);
-	if (is(l, "isSpam"))
+	if (xr_streq(l, "isSpam"))
 		return xr_text(x, &q->spam);
 	return 0;
 }
@@ -205,7 +199,7 @@ thread_send(struct xr *x, struct dq *q, struct tmap *m, const char *name, ingest
 		it->post_id = ingest_hash_id(it->link != NULL && *it->link != '\0' ?
 		    it->link : q->id != NULL && *q->id != '\0' ? q->id : q->dsq);
 	it->date = ingest_parse_date(q->date);
-	it->state = is(q->deleted, "true") ? ITEM_TRASH : ITEM_OK;
+	it->state = xr_streq(q->deleted, "true") ? ITEM_TRASH : ITEM_OK;
 	if (it->link != NULL)
 		it->post_link = xstrdup(it->link);
 	if (ingest_emit(it, name, cb, arg, res) == -1)
@@ -237,9 +231,9 @@ post_send(struct xr *x, struct dq *q, struct tmap *m, const char *name, ingest_c
 		}
 	}
 	it->date = ingest_parse_date(q->date);
-	if (is(q->deleted, "true"))
+	if (xr_streq(q->deleted, "true"))
 		it->state = ITEM_TRASH;
-	else if (is(q->spam, "true"))
+	else if (xr_streq(q->spam, "true"))
 		it->state = ITEM_SPAM;
 	else
 		it->state = ITEM_OK;

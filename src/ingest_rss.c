@@ -18,12 +18,6 @@ struct rss_item {
 	char		*guid, *pubdate, *dcdate, *desc, *rauthor;
 };
 
-static int
-is(const char *a, const char *b)
-{
-	return a != NULL && strcmp(a, b) == 0;
-}
-
 static void
 ri_clear(struct rss_item *r)
 {
@@ -61,32 +55,32 @@ item_field(struct xr *x, struct rss_item *r)
 	char		*s = NULL;
 	int		 rc;
 
-	if (ns == NULL || *ns == '\0' || is(ns, NS_RSS1)) {
-		if (is(l, "title"))
+	if (ns == NULL || *ns == '\0' || xr_streq(ns, NS_RSS1)) {
+		if (xr_streq(l, "title"))
 			return xr_text(x, &r->it.title);
-		if (is(l, "link"))
+		if (xr_streq(l, "link"))
 			return xr_text(x, &r->it.link);
-		if (is(l, "guid"))
+		if (xr_streq(l, "guid"))
 			return xr_text(x, &r->guid);
-		if (is(l, "description"))
+		if (xr_streq(l, "description"))
 			return xr_text(x, &r->desc);
-		if (is(l, "pubDate"))
+		if (xr_streq(l, "pubDate"))
 			return xr_text(x, &r->pubdate);
-		if (is(l, "author"))
+		if (xr_streq(l, "author"))
 			return xr_text(x, &r->rauthor);
-		if (is(l, "category")) {
+		if (xr_streq(l, "category")) {
 			if ((rc = xr_text(x, &s)) == 0)
 				ingest_add_category(&r->it, s);
 			free(s);
 			return rc;
 		}
-	} else if (is(ns, NS_CONTENT) && is(l, "encoded"))
+	} else if (xr_streq(ns, NS_CONTENT) && xr_streq(l, "encoded"))
 		return xr_text(x, &r->it.html);
-	else if (is(ns, NS_DC) && is(l, "creator"))
+	else if (xr_streq(ns, NS_DC) && xr_streq(l, "creator"))
 		return xr_text(x, &r->it.author);
-	else if (is(ns, NS_DC) && is(l, "date"))
+	else if (xr_streq(ns, NS_DC) && xr_streq(l, "date"))
 		return xr_text(x, &r->dcdate);
-	else if (is(ns, NS_WFW) && is(l, "commentRss"))
+	else if (xr_streq(ns, NS_WFW) && xr_streq(l, "commentRss"))
 		return xr_text(x, &r->it.comments_url);
 	return 0;
 }
@@ -150,7 +144,7 @@ ingest_rss(const char *data, size_t len, const char *name, ingest_cb cb, void *a
 		d = xr_depth(&x);
 		if (xr_is_start(&x)) {
 			if (d == 0) {
-				if (!xr_is(&x, NULL, "rss") && !is(xr_local(&x), "RDF")) {
+				if (!xr_is(&x, NULL, "rss") && !xr_streq(xr_local(&x), "RDF")) {
 					xr_fail(&x, "not an RSS feed: root element <%s>",
 					    xr_local(&x));
 					goto fail;
@@ -177,7 +171,7 @@ ingest_rss(const char *data, size_t len, const char *name, ingest_cb cb, void *a
 				if (item_field(&x, &r) == -1)
 					goto fail;
 			}
-		} else if (idepth != -1 && d == idepth && is(xr_local(&x), "item") &&
+		} else if (idepth != -1 && d == idepth && xr_streq(xr_local(&x), "item") &&
 		    xmlTextReaderNodeType(x.r) == XML_READER_TYPE_END_ELEMENT) {
 			idepth = -1;
 			rc = item_send(&r, comments, name, cb, arg, res);

@@ -75,27 +75,21 @@ comment_clear(struct wxr *w)
 	clear(&w->c_date);
 }
 
-static int
-is(const char *a, const char *b)
-{
-	return a != NULL && strcmp(a, b) == 0;
-}
-
 static enum item_state
 post_state(struct wxr *w)
 {
 	const char	*st = w->status;
 
-	if (w->type != NULL && !is(w->type, "post"))
+	if (w->type != NULL && !xr_streq(w->type, "post"))
 		return ITEM_OTHER_TYPE;
-	if (st == NULL || is(st, "publish")) {
+	if (st == NULL || xr_streq(st, "publish")) {
 		if (w->password != NULL && w->password[0] != '\0')
 			return ITEM_PROTECTED;
 		return ITEM_OK;
 	}
-	if (is(st, "private"))
+	if (xr_streq(st, "private"))
 		return ITEM_PRIVATE;
-	if (is(st, "trash"))
+	if (xr_streq(st, "trash"))
 		return ITEM_TRASH;
 	return ITEM_DRAFT;	/* draft, pending, future, auto-draft, anything else */
 }
@@ -140,18 +134,18 @@ comment_send(struct wxr *w)
 		c->parent_id = 0;
 	if ((c->date = ingest_parse_date(w->c_date_gmt)) == 0)
 		c->date = ingest_parse_date(w->c_date);
-	if (is(a, "1") || is(a, "approve") || is(a, "approved"))
+	if (xr_streq(a, "1") || xr_streq(a, "approve") || xr_streq(a, "approved"))
 		c->state = ITEM_OK;
-	else if (is(a, "spam"))
+	else if (xr_streq(a, "spam"))
 		c->state = ITEM_SPAM;
-	else if (is(a, "trash") || is(a, "post-trashed"))
+	else if (xr_streq(a, "trash") || xr_streq(a, "post-trashed"))
 		c->state = ITEM_TRASH;
 	else
 		c->state = ITEM_UNAPPROVED;
 	if (c->state == ITEM_OK) {
-		if (is(t, "pingback") || is(t, "trackback"))
+		if (xr_streq(t, "pingback") || xr_streq(t, "trackback"))
 			c->state = ITEM_PINGBACK;
-		else if (t != NULL && *t != '\0' && !is(t, "comment") && !is(t, "review"))
+		else if (t != NULL && *t != '\0' && !xr_streq(t, "comment") && !xr_streq(t, "review"))
 			c->state = ITEM_OTHER_TYPE;	/* order_note, webhook... */
 	}
 	if (w->post.link != NULL && w->post.link[0] != '\0') {
@@ -171,38 +165,38 @@ post_field(struct wxr *w)
 	int		 rc;
 
 	if (ns == NULL || *ns == '\0') {
-		if (is(l, "title"))
+		if (xr_streq(l, "title"))
 			return xr_text(x, &p->title);
-		if (is(l, "link"))
+		if (xr_streq(l, "link"))
 			return xr_text(x, &p->link);
-		if (is(l, "guid"))
+		if (xr_streq(l, "guid"))
 			return xr_text(x, &w->guid);
-		if (is(l, "pubDate"))
+		if (xr_streq(l, "pubDate"))
 			return xr_text(x, &w->pubdate);
-		if (is(l, "category")) {
+		if (xr_streq(l, "category")) {
 			dom = xr_attr(x, "domain");
-			if ((rc = xr_text(x, &s)) == 0 && (dom == NULL || is(dom, "category")))
+			if ((rc = xr_text(x, &s)) == 0 && (dom == NULL || xr_streq(dom, "category")))
 				ingest_add_category(p, s);
 			free(dom);
 			free(s);
 			return rc;
 		}
-	} else if (is(ns, NS_CONTENT) && is(l, "encoded"))
+	} else if (xr_streq(ns, NS_CONTENT) && xr_streq(l, "encoded"))
 		return xr_text(x, &p->html);
-	else if (is(ns, NS_DC) && is(l, "creator"))
+	else if (xr_streq(ns, NS_DC) && xr_streq(l, "creator"))
 		return xr_text(x, &p->author);
 	else if (is_wp(ns)) {
-		if (is(l, "post_id"))
+		if (xr_streq(l, "post_id"))
 			return xr_text(x, &w->id);
-		if (is(l, "post_date_gmt"))
+		if (xr_streq(l, "post_date_gmt"))
 			return xr_text(x, &w->date_gmt);
-		if (is(l, "post_date"))
+		if (xr_streq(l, "post_date"))
 			return xr_text(x, &w->date);
-		if (is(l, "status"))
+		if (xr_streq(l, "status"))
 			return xr_text(x, &w->status);
-		if (is(l, "post_type"))
+		if (xr_streq(l, "post_type"))
 			return xr_text(x, &w->type);
-		if (is(l, "post_password"))
+		if (xr_streq(l, "post_password"))
 			return xr_text(x, &w->password);
 	}
 	return 0;
@@ -217,25 +211,25 @@ comment_field(struct wxr *w)
 
 	if (!is_wp(xr_ns(x)))
 		return 0;
-	if (is(l, "comment_id"))
+	if (xr_streq(l, "comment_id"))
 		return xr_text(x, &w->c_id);
-	if (is(l, "comment_parent"))
+	if (xr_streq(l, "comment_parent"))
 		return xr_text(x, &w->c_parent);
-	if (is(l, "comment_author"))
+	if (xr_streq(l, "comment_author"))
 		return xr_text(x, &c->author);
-	if (is(l, "comment_author_email"))
+	if (xr_streq(l, "comment_author_email"))
 		return xr_text(x, &c->author_email);
-	if (is(l, "comment_author_url"))
+	if (xr_streq(l, "comment_author_url"))
 		return xr_text(x, &c->author_url);
-	if (is(l, "comment_date_gmt"))
+	if (xr_streq(l, "comment_date_gmt"))
 		return xr_text(x, &w->c_date_gmt);
-	if (is(l, "comment_date"))
+	if (xr_streq(l, "comment_date"))
 		return xr_text(x, &w->c_date);
-	if (is(l, "comment_content"))
+	if (xr_streq(l, "comment_content"))
 		return xr_text(x, &c->html);
-	if (is(l, "comment_approved"))
+	if (xr_streq(l, "comment_approved"))
 		return xr_text(x, &w->c_approved);
-	if (is(l, "comment_type"))
+	if (xr_streq(l, "comment_type"))
 		return xr_text(x, &w->c_type);
 	return 0;
 }
@@ -295,7 +289,7 @@ ingest_wxr(const char *data, size_t len, const char *name, ingest_cb cb, void *a
 				if (xr_is_empty(x) && end_item(&w) == -1)
 					goto fail;
 			} else if (w.in_item && !w.in_comment && d == 3 &&
-			    is_wp(xr_ns(x)) && is(xr_local(x), "comment")) {
+			    is_wp(xr_ns(x)) && xr_streq(xr_local(x), "comment")) {
 				w.in_comment = 1;
 				w.c.line = xr_line(x);
 				if (post_send(&w) == -1)

@@ -12,6 +12,8 @@
 #ifndef CONFAB_INGEST_XML_H
 #define CONFAB_INGEST_XML_H
 
+#include <string.h>
+
 #include <stddef.h>
 #include <libxml/xmlreader.h>
 
@@ -49,6 +51,12 @@ int	 xr_read(struct xr *);
 /* The current node is a start tag (xr_is: with this namespace URI, NULL = none, and
  * local name) / an end tag. */
 int	 xr_is(struct xr *, const char *ns, const char *local);
+/* a is b (a may be NULL: an attribute or text not there). */
+static inline int
+xr_streq(const char *a, const char *b)
+{
+	return a != NULL && strcmp(a, b) == 0;
+}
 int	 xr_is_start(struct xr *);
 int	 xr_is_end(struct xr *, const char *ns, const char *local);
 int	 xr_is_empty(struct xr *);		/* <x/>: no end tag will follow */

@@ -711,8 +711,8 @@ eventcb(struct bufferevent *bev, short what, void *arg)
 			lmtp_close(s, why);
 	} else if (what & BEV_EVENT_ERROR)
 		lmtp_close(s, strerror(EVUTIL_SOCKET_ERROR()));
-	else if (what & BEV_EVENT_TIMEOUT)
-		lmtp_close(s, "timeout");
+	else
+		lmtp_close(s, "connection event");
 }
 
 /*

@@ -103,7 +103,7 @@ mail_subscribe(const struct mail_ctx *m, const char *group, const char *address,
 		*why = "no [mail] domain configured";
 		return -1;
 	}
-	if (strchr(address, '@') == NULL || strpbrk(address, " <>\r\n\t,;") != NULL) {
+	if (!msg_valid_addr(address)) {
 		*why = "not a mail address";
 		return -1;
 	}
@@ -692,10 +692,7 @@ list_mail(struct mailer *mr, const struct store_sub *sub, const struct store_art
 	for (i = 0; keep[i] != NULL; i++) {
 		if ((v = msg_header(a->data, a->head_len, keep[i])) == NULL)
 			continue;
-		if (!strcmp(keep[i], "References"))
-			buf_printf(&b, "References: %s\r\n", v);	/* unfolded: may be long */
-		else
-			buf_printf(&b, "%s: %s\r\n", keep[i], v);
+		buf_printf(&b, "%s: %s\r\n", keep[i], v);	/* unfolded: may be long */
 		free(v);
 	}
 	tmp = rfc2047_encode(blog, RFC2047_PHRASE, 9);
@@ -939,12 +936,7 @@ mailer_refused(struct mailer *mr, const char *group, const char *address,
 	    "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
 	    "The blog did not take your reply %s:\r\n\r\n    %s\r\n\r\n"
 	    "This is what you wrote:\r\n\r\n", msgid, msgid, why);
-	for (const char *p = text; *p; p++) {
-		if (*p == '\n')
-			buf_adds(&b, "\r\n");
-		else
-			buf_addc(&b, *p);
-	}
+	buf_adds(&b, text);	/* smtp.c sends its bare LFs as CRLF */
 	if (store_mq_add(mr->store, sub.id, 0, MQ_PREPARED, time(NULL),
 	    b.data, b.len) == 0)
 		log_info("mail: told %s that %s was refused", sub.address, msgid);

@@ -246,9 +246,10 @@ delivered(const struct fetch_res *r, void *arg)
 		if (verdict(ob, id, 441, why) == 0 && ob->refused != NULL)
 			ob->refused(&e, why, ob->refused_arg);
 	} else {
-		snprintf(why, sizeof(why), "%s", r->status ? "blog answered HTTP " : r->error);
 		if (r->status)
 			snprintf(why, sizeof(why), "blog answered HTTP %d", r->status);
+		else
+			snprintf(why, sizeof(why), "%s", r->error);
 		store_outbox_retry(ob->store, id, backoff(ob, e.attempts, r->retry_after), why);
 		log_warn("%s: %s not delivered (%s); will retry", e.source, e.msgid, why);
 		verdict(ob, id, 240, "queued for the blog");

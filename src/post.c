@@ -184,26 +184,13 @@ post_text_to_html(const char *text, int flowed, int delsp)
 		l = p;
 		if (n == 3 && !strncmp(l, "-- ", 3))
 			break;				/* signature */
-		for (d = 0; (size_t)d < n && l[d] == '>'; d++)
-			;
-		/* "> > x" (non-flowed quoting) counts too */
-		if (d == 0) {
-			size_t k = 0;
-			while (k + 1 < n && l[k] == '>' && l[k + 1] == ' ') {
-				d++;
-				k += 2;
-			}
-		}
 		{
+			/* The quote depth: its '>'s, "> > x" (non-flowed quoting) too. */
 			size_t k = 0;
-			int dd = 0;
-			while (k < n && (l[k] == '>' || (l[k] == ' ' && k + 1 < n &&
-			    l[k + 1] == '>'))) {
-				if (l[k] == '>')
-					dd++;
-				k++;
-			}
-			d = dd;
+
+			for (d = 0; k < n && (l[k] == '>' || (l[k] == ' ' && k + 1 < n &&
+			    l[k + 1] == '>')); k++)
+				d += l[k] == '>';
 			l += k;
 			n -= k;
 		}
@@ -351,10 +338,10 @@ post_article(const struct post_req *r, char *msg, size_t msglen, char *msgid_out
 	const char		*why = NULL, *p;
 	char			*ng = NULL, *subj = NULL, *from = NULL, *refs = NULL;
 	char			*msgid = NULL, *name = NULL, *addr = NULL, *text = NULL;
-	char			*last = NULL, *tok, *save = NULL, *tmp;
+	char			*tok, *save = NULL, *tmp;
 	size_t			 head_len;
-	long long		 sid, pid, cid, src_sid;
-	int			 flowed, delsp, code = 441, rc;
+	long long		 asid, apid, acid, pid = 0, cid = 0, src_sid;
+	int			 flowed, delsp, code = 441, rc, found;
 
 	/* Header and body split at the first empty line. */
 	if ((p = strstr(r->data, "\r\n\r\n")) == NULL || (size_t)(p - r->data) > r->len) {
@@ -428,20 +415,17 @@ post_article(const struct post_req *r, char *msg, size_t msglen, char *msgid_out
 		why = "store busy, try again";
 		goto done;
 	}
-	/* Only articles of the same blog can be parents. */
-	for (tok = strtok_r(refs, " \t,", &save); tok != NULL; tok = strtok_r(NULL, " \t,",
-	    &save))
-		if (msg_valid_msgid(tok) && store_article_item(r->store, tok, &sid, &pid, &cid)
-		    == 0 && sid == src_sid) {
-			free(last);
-			last = xstrdup(tok);
+	/* Only articles of the same blog can be parents: the last one named. */
+	for (found = 0, tok = strtok_r(refs, " \t,", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t,", &save))
+		if (msg_valid_msgid(tok) && store_article_item(r->store, tok, &asid, &apid,
+		    &acid) == 0 && asid == src_sid) {
+			pid = apid;
+			cid = acid;
+			found = 1;
 		}
-	if (last == NULL) {
+	if (!found) {
 		why = "References names no article of this group known here";
-		goto done;
-	}
-	if (store_article_item(r->store, last, &sid, &pid, &cid) != 0) {
-		why = "parent article unknown";
 		goto done;
 	}
 	if ((text = decode_body(r->data, head_len, r->len, &flowed, &delsp, &why)) == NULL)
@@ -458,7 +442,7 @@ post_article(const struct post_req *r, char *msg, size_t msglen, char *msgid_out
 		cr.conf = r->conf;
 		cr.key = r->key;
 		cr.src = src;
-		cr.source_id = sid;
+		cr.source_id = src_sid;
 		cr.post_id = pid;
 		cr.parent_id = cid;
 		cr.name = name;
@@ -481,7 +465,6 @@ done:
 	free(name);
 	free(addr);
 	free(text);
-	free(last);
 	(void)src;
 	return code;
 }

@@ -146,7 +146,7 @@ render_article(const struct render_in *in, struct rendered *out)
 	char			*refs = NULL, *text = NULL, *s;
 	char			 date[64], pseudo[16];
 	const char		*p, *who;
-	size_t			 lines = 0, bodylen = 0, n;
+	size_t			 lines = 0, n;
 	int			 i;
 
 	memset(out, 0, sizeof(*out));
@@ -234,8 +234,6 @@ render_article(const struct render_in *in, struct rendered *out)
 		buf_adds(&h, "\r\n");
 		lines++;
 	}
-	bodylen = h.len - out->head_len;
-	(void)bodylen;
 
 	/* Overview: Subject From Date Message-ID References :bytes :lines Xref:full. */
 	over_field(&o, subj);
