@@ -58,7 +58,8 @@ SKIP: {
 	}
 	is($good, 28, 'atom: every comment threads under its parent (RFC 4685)');
 	($rc, $out) = $d->confab_cmd('poll', '--source', 'feed');
-	like($out, qr/0 published, 0 superseded, 0 withdrawn/, 'atom: a second poll changes nothing');
+	like($out, qr/(?<!\d)0 published, 0 superseded, 0 withdrawn\b/,
+	    'atom: a second poll changes nothing');
 	$d->stop;
 
 	# RSS: comment feeds are flat, so comments hang under the post.

@@ -60,7 +60,9 @@ for my $case (
 	my $c = $d->client;
 	is($c->cmd('GROUP blogs.ecatworld'), '211 29 1 29 blogs.ecatworld', 'store unchanged after failed imports');
 	my ($st, $body) = $c->mcmd('BODY <p2481.c10401@e-catworld.example>');
-	ok(!grep({ /EDITED/ } @$body), 'the half-read edit was not applied');
+	like($st, qr/^222 /, 'the comment is still there');
+	ok(!grep({ /EDITED/ } @{ $body // [] }), 'the half-read edit was not applied');
+	ok(grep({ /style is scam-style/ } @{ $body // [] }), 'its text is the original');
 	$d->stop;
 }
 

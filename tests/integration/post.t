@@ -275,8 +275,11 @@ like($st, qr/^240 /, 'name with encoded CR LF accepted');
 {
 	my ($id) = $st =~ /(<[^>]+>)/;
 	my ($h, $body, undef, $raw) = article($id);
+	ok($h && $h->{from}, 'the article is there');
 	ok(!exists $h->{'x-injected'}, 'no header injected through the name');
 	unlike(decode('MIME-Header', $h->{from}), qr/[\r\n]/, 'no CR/LF in the decoded name');
+	like(decode('MIME-Header', $h->{from}), qr/Evil\s+X-Injected: yes/,
+	    'the name is kept, its CR LF as blanks');
 }
 
 # --- 8. the posts survive a restart (stored durably) and numbering continues

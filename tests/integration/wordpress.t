@@ -22,7 +22,7 @@ my $data = Confab::srcdir() . '/tests/data';
 
 # A private Postfix too, when installed, for replies by mail to the blog (section 9).
 my $mta = MTA::available() ? eval { MTA->new } : undef;
-diag("no MTA: $@") if MTA::available() && !$mta;
+ok($mta, 'the private Postfix came up') or diag($@) if MTA::available();
 
 my $d = Confab->new(start => 0,
     server => "post_timeout = 3\nretry_interval = 1\n",
@@ -110,6 +110,7 @@ ok((grep { /^In-Reply-To: <p2481\.c10404\@\Q$host\E>$/ } @$h), 'In-Reply-To the 
 $r = post_reply('New Person <new.person@example.org>', "<p2481.c10401\@$host>",
     "Held until approved.", '<nntp-held-1@example.org>');
 like($r, qr/^240 /, 'held comment: 240');
+is($d->confab_cmd('poll', '--source', 'ecat', '--full'), 0, 'a full poll while it is held');
 like($d->client->cmd('STAT <nntp-held-1@example.org>'), qr/^430 /, 'not shown while held');
 my ($held) = grep { ($_->{content} // $_->{comment_content} // '') =~ /Held until approved/ } @{ wp_comments() };
 ok($held, 'the held comment is on WordPress');

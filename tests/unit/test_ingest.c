@@ -342,7 +342,8 @@ test_hostile_wxr(void)
 		is_int(it->state, ITEM_UNAPPROVED, "approved 0: unapproved");
 		is_str(it->author, "Jürgen Müller 日本語", "non-ASCII author");
 		is_int(it->parent_id, 201, "parent");
-	}
+	} else
+		ok(0, "comment 202 found");
 	it = find(&c, ITEM_COMMENT, 203);
 	is_int(it ? (int)it->state : -1, ITEM_SPAM, "spam");
 	it = find(&c, ITEM_COMMENT, 204);
@@ -355,7 +356,8 @@ test_hostile_wxr(void)
 		is_str(it->author, "Tab Del Nel Ls", "TAB, DEL, C1 NEL, U+2028 and runs of space");
 		is_str(it->html, "line one\nline two\nthree", "html: CRLF and CR to LF, DEL gone");
 		is_int(it->parent_id, 0, "a comment is not its own parent");
-	}
+	} else
+		ok(0, "comment 207 found");
 	it = find(&c, ITEM_POST, 101);
 	is_int(it ? (int)it->state : -1, ITEM_DRAFT, "draft");
 	is_int(it ? it->date : -1, 1578036600, "date 0000-00-00: pubDate (+0100) instead");
@@ -456,6 +458,7 @@ test_rss_disqus_json_atom(void)
 		is_int(it->ncategories, 2, "two categories");
 	} else
 		ok(0, "rss post 2481");
+	is_int(c.n, 2, "two items");
 	if (c.n == 2) {
 		it = &c.v[1];
 		ok(it->post_id > 0 && it->post_id < (1LL << 53), "no ?p=: hashed id");
@@ -475,12 +478,14 @@ test_rss_disqus_json_atom(void)
 		is_str(it->post_link, "https://e-catworld.example/2012/01/27/"
 		    "rossi-says-production-in-the-us-has-begun/", "post link");
 		is_int(it->parent_id, 0, "flat");
-	}
+	} else
+		ok(0, "rss comment 10401 found");
 	if ((it = find(&c, ITEM_COMMENT, 10404)) != NULL) {
 		is_str(it->post_link, "https://e-catworld.example/2012/01/27/"
 		    "rossi-says-production-in-the-us-has-begun/", "comment-page-1/ dropped");
 		ok(has_prefix(it->html, "Rossi is not"), "description when no content:encoded");
-	}
+	} else
+		ok(0, "rss comment 10404 found");
 	coll_free(&c);
 
 	is_int(parse("ingest/disqus.xml", &c, &res), 0, "disqus parses: %s", res.error);
@@ -540,7 +545,8 @@ test_rss_disqus_json_atom(void)
 		is_int(it->ncategories, 2, "category names from _embedded wp:term");
 		if (it->ncategories == 2)
 			is_str(it->categories[1], "LENR", "category name");
-	}
+	} else
+		ok(0, "post 1 found");
 	it = find(&c, ITEM_POST, 2);
 	is_int(it ? (int)it->state : -1, ITEM_PROTECTED, "content.protected");
 	it = find(&c, ITEM_POST, 3);
