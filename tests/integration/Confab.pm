@@ -138,6 +138,19 @@ sub confab_cmd {
 
 sub client { Confab::Client->new($_[0]{port}) }
 
+# user_add(name, password) -> exit status of "confab user add" (password on stdin)
+sub user_add {
+	my ($self, $user, $pass) = @_;
+	my $pid = open(my $fh, '|-') // die "fork: $!";
+	if (!$pid) {
+		open(STDOUT, '>', '/dev/null');
+		exec(confab(), '-c', $self->{conf}, 'user', 'add', $user) or die "exec: $!";
+	}
+	print $fh "$pass\n";
+	close $fh;
+	return $? >> 8;
+}
+
 sub DESTROY { local $?; my $s = shift; $s->stop('KILL') if $s->{pid}; }
 
 # A raw NNTP client: exact lines, no interpretation.

@@ -24,19 +24,6 @@ my $LUCA = '<p2481.c10404@e-catworld.example>';	# number 3, under Paolotini
 my $c = Confab->new(import => ["$src/tests/data/ecatworld.wxr"]);
 my $n = $c->client;
 
-# user_add(confab, name, password) -> exit code (password on stdin)
-sub user_add {
-	my ($cf, $u, $p) = @_;
-	my $pid = open(my $fh, '|-') // die "fork: $!";
-	if (!$pid) {
-		open(STDOUT, '>', '/dev/null');
-		exec(Confab::confab(), '-c', $cf->conf, 'user', 'add', $u) or die;
-	}
-	print $fh "$p\n";
-	close $fh;
-	return $? >> 8;
-}
-
 # read the status line and, for multi-line codes, the raw (still stuffed) lines
 sub raw_block {
 	my ($cl) = @_;
@@ -581,7 +568,7 @@ EOA
 }
 
 # ---------------------------------------------------------------- AUTHINFO
-is(user_add($c, 'alice', 's3cret pass'), 0, 'confab user add alice');
+is($c->user_add('alice', 's3cret pass'), 0, 'confab user add alice');
 {
 	my $m = $c->client;
 	like($m->cmd('AUTHINFO PASS x'), qr/^482 /, 'PASS before USER 482');
@@ -624,7 +611,7 @@ SKIP: {
 		skip 'cannot make network namespaces here', 4;
 	}
 	my $a = Confab->new(start => 0, server => "listen = 192.0.2.1:1119\n");
-	is(user_add($a, 'remote', 'pw'), 0, 'user add remote');
+	is($a->user_add('remote', 'pw'), 0, 'user add remote');
 	my $pid = fork // die;
 	if (!$pid) {
 		open(STDERR, '>', $a->dir . '/confabd.log');
@@ -647,7 +634,7 @@ SKIP: {
 }
 {
 	my $a = Confab->new(server => "auth_failures = 3\n");
-	is(user_add($a, 'bob', 'right'), 0, 'user add bob');
+	is($a->user_add('bob', 'right'), 0, 'user add bob');
 	my $m = $a->client;
 	for my $i (1 .. 3) {
 		$m->cmd('AUTHINFO USER bob');
@@ -686,7 +673,7 @@ EOS
 	# Checking a password (yescrypt, ~15 ms) must not stall other clients: 40 logins
 	# at once, and a DATE on another connection meanwhile.
 	my $a = Confab->new;
-	is(user_add($a, 'carol', 'pw'), 0, 'user add carol');
+	is($a->user_add('carol', 'pw'), 0, 'user add carol');
 	my @m = map { $a->client } 1 .. 40;
 	my $other = $a->client;
 	my $t0 = time;

@@ -337,4 +337,27 @@ EOS
 	$m->cmd('QUIT');
 	is($c2->stop, 0, 'second confabd exits cleanly');
 }
+
+# --- 10. posting = auth (the default): a follow-up needs AUTHINFO first
+{
+	my $c3 = Confab->new(import => ["$src/tests/data/ecatworld.wxr"], sources => <<'EOS');
+[source ecatworld]
+type = local
+group = blogs.ecatworld
+domain = e-catworld.example
+EOS
+	is($c3->user_add('reader', 'pass word'), 0, 'user add reader');
+	my $m = $c3->client;
+	my $s = post(art(%base, msgid => '<auth-1@example.org>'), $m);
+	like($s, qr/^441 .*authentication required/i, 'posting = auth, not logged in: 441')
+	    or diag $s;
+	like($m->cmd('STAT <auth-1@example.org>'), qr/^430 /, 'and nothing was stored');
+	like($m->cmd('AUTHINFO USER reader'), qr/^381 /, 'AUTHINFO USER');
+	like($m->cmd('AUTHINFO PASS pass word'), qr/^281 /, 'AUTHINFO PASS');
+	$s = post(art(%base, msgid => '<auth-1@example.org>'), $m);
+	like($s, qr/^240 /, 'the same follow-up once logged in: 240') or diag $s;
+	like($m->cmd('STAT <auth-1@example.org>'), qr/^223 /, 'and it is there');
+	$m->cmd('QUIT');
+	is($c3->stop, 0, 'third confabd exits cleanly');
+}
 done_testing();
