@@ -310,85 +310,56 @@ unflow(struct buf *out, const char *text, int delsp)
 }
 
 struct textpart {
-	char	*text;		/* decoded */
-	int	 html, flowed, delsp;
+	char		*text;		/* decoded */
+	int		 html, flowed, delsp;
+	const char	*why;		/* why the last text part could not be read */
 };
 
+/* The first text/plain part, else the first text/html one. */
 static void
-find_text(struct mailmime *mm, const char *msg, struct textpart *tp)
+find_text(struct mailmime *mm, struct textpart *tp)
 {
 	struct mailmime_content	*ct;
+	struct mailmime_single_fields sf;
 	clistiter		*cur;
+	const char		*sub, *cs, *fmt, *dsp;
+	char			*t;
+	int			 enc = MAILMIME_MECHANISM_8BIT, html;
 
-	if (mm == NULL || tp->text != NULL)
+	if (mm == NULL || (tp->text != NULL && !tp->html))
 		return;
 	if (mm->mm_type == MAILMIME_MULTIPLE) {
 		for (cur = clist_begin(mm->mm_data.mm_multipart.mm_mp_list); cur != NULL;
 		    cur = clist_next(cur))
-			find_text(clist_content(cur), msg, tp);
+			find_text(clist_content(cur), tp);
 		return;
 	}
 	if (mm->mm_type == MAILMIME_MESSAGE) {
-		find_text(mm->mm_data.mm_message.mm_msg_mime, msg, tp);
+		find_text(mm->mm_data.mm_message.mm_msg_mime, tp);
 		return;
 	}
 	ct = mm->mm_content_type;
 	if (ct != NULL && (ct->ct_type->tp_type != MAILMIME_TYPE_DISCRETE_TYPE ||
 	    ct->ct_type->tp_data.tp_discrete_type->dt_type != MAILMIME_DISCRETE_TYPE_TEXT))
 		return;
-	{
-		const char	*sub = ct ? ct->ct_subtype : "plain";
-		const char	*cs = ct ? mailmime_content_param_get(ct, "charset") : NULL;
-		const char	*fmt = ct ? mailmime_content_param_get(ct, "format") : NULL;
-		const char	*dsp = ct ? mailmime_content_param_get(ct, "delsp") : NULL;
-		int		 enc = MAILMIME_MECHANISM_8BIT, html;
-		struct mailmime_single_fields sf;
-		char		*dec = NULL, *conv = NULL;
-		size_t		 declen = 0, convlen = 0, idx = 0;
-
-		html = strcasecmp(sub, "html") == 0;
-		if (!html && strcasecmp(sub, "plain") != 0)
-			return;
-		if (html && tp->text != NULL)
-			return;
-		mailmime_single_fields_init(&sf, mm->mm_mime_fields, ct);
-		if (sf.fld_encoding != NULL)
-			enc = sf.fld_encoding->enc_type;
-		if (mailmime_part_parse(mm->mm_body->dt_data.dt_text.dt_data,
-		    mm->mm_body->dt_data.dt_text.dt_length, &idx, enc, &dec, &declen) !=
-		    MAILIMF_NO_ERROR)
-			return;
-		if (cs != NULL && strcasecmp(cs, "utf-8") && strcasecmp(cs, "us-ascii")) {
-			if (charconv_buffer("utf-8", !strcasecmp(cs, "iso-8859-1") ?
-			    "windows-1252" : cs, dec, declen, &conv, &convlen) ==
-			    MAIL_CHARCONV_NO_ERROR) {
-				mailmime_decoded_part_free(dec);
-				dec = NULL;
-			}
-		}
-		{
-			const char	*p = conv ? conv : dec;
-			size_t		 n = conv ? convlen : declen, i;
-			struct buf	 b;
-
-			buf_init(&b);
-			for (i = 0; i < n; i++)
-				if (p[i] != '\r' && p[i] != '\0')
-					buf_addc(&b, p[i]);
-			if (tp->text == NULL || (!html && tp->html)) {
-				free(tp->text);
-				tp->text = buf_steal(&b);
-				tp->html = html;
-				tp->flowed = fmt && !strcasecmp(fmt, "flowed");
-				tp->delsp = dsp && !strcasecmp(dsp, "yes");
-			} else
-				buf_free(&b);
-		}
-		if (dec)
-			mailmime_decoded_part_free(dec);
-		if (conv)
-			charconv_buffer_free(conv);
-	}
+	sub = ct ? ct->ct_subtype : "plain";
+	html = strcasecmp(sub, "html") == 0;
+	if ((!html && strcasecmp(sub, "plain") != 0) || (html && tp->text != NULL))
+		return;
+	cs = ct ? mailmime_content_param_get(ct, "charset") : NULL;
+	fmt = ct ? mailmime_content_param_get(ct, "format") : NULL;
+	dsp = ct ? mailmime_content_param_get(ct, "delsp") : NULL;
+	mailmime_single_fields_init(&sf, mm->mm_mime_fields, ct);
+	if (sf.fld_encoding != NULL)
+		enc = sf.fld_encoding->enc_type;
+	if ((t = msg_text(mm->mm_body->dt_data.dt_text.dt_data,
+	    mm->mm_body->dt_data.dt_text.dt_length, enc, cs, &tp->why)) == NULL)
+		return;
+	free(tp->text);
+	tp->text = t;
+	tp->html = html;
+	tp->flowed = fmt && !strcasecmp(fmt, "flowed");
+	tp->delsp = dsp && !strcasecmp(dsp, "yes");
 }
 
 static char *
@@ -405,10 +376,10 @@ mail_text(const char *msg, size_t len, const char **why)
 		*why = "cannot parse the message";
 		return NULL;
 	}
-	find_text(mm, msg, &tp);
+	find_text(mm, &tp);
 	mailmime_free(mm);
 	if (tp.text == NULL) {
-		*why = "no text in the message";
+		*why = tp.why != NULL ? tp.why : "no text in the message";
 		return NULL;
 	}
 	if (tp.html) {

@@ -1,5 +1,5 @@
-/* msg.c: small RFC 5322 helpers shared by NNTP, posting and mail: header lookup
- * and From:-style mailboxes (libetpan does the parsing). */
+/* msg.c: small RFC 5322 helpers shared by NNTP, posting and mail: header lookup,
+ * From:-style mailboxes and text bodies (libetpan does the parsing). */
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -11,6 +11,7 @@
 
 #include "log.h"
 #include "msg.h"
+#include "utf8.h"
 
 char *
 msg_header(const char *msg, size_t len, const char *name)
@@ -165,4 +166,50 @@ msg_make_id(const char *kind, const char *domain)
 		snprintf(hex + i * 2, 3, "%02x", rnd[i]);
 	xasprintf(&id, "<%s.%lld.%s@%s>", kind, (long long)time(NULL), hex, domain);
 	return id;
+}
+
+char *
+msg_text(const char *body, size_t len, int enc, const char *charset, const char **why)
+{
+	char		*dec = NULL, *conv = NULL;
+	size_t		 declen = 0, convlen = 0, idx = 0, i, n;
+	const unsigned char *p;
+	struct buf	 b;
+
+	if (mailmime_part_parse(body, len, &idx, enc, &dec, &declen) != MAILIMF_NO_ERROR) {
+		*why = "cannot decode the body";
+		return NULL;
+	}
+	if (charset != NULL && strcasecmp(charset, "utf-8") && strcasecmp(charset, "us-ascii")) {
+		/* What is labelled Latin-1 is nearly always Windows-1252 (as in WHATWG). */
+		if (!strcasecmp(charset, "iso-8859-1") || !strcasecmp(charset, "latin1"))
+			charset = "windows-1252";
+		if (charconv_buffer("utf-8", charset, dec, declen, &conv, &convlen) !=
+		    MAIL_CHARCONV_NO_ERROR) {
+			mailmime_decoded_part_free(dec);
+			*why = "unknown charset, or the body does not match it";
+			return NULL;
+		}
+	} else if (!utf8_valid((unsigned char *)dec, declen)) {
+		mailmime_decoded_part_free(dec);
+		*why = "body is not valid UTF-8 (declare its charset)";
+		return NULL;
+	}
+	p = (const unsigned char *)(conv ? conv : dec);
+	n = conv ? convlen : declen;
+	buf_init(&b);
+	/* No control characters (terminal escapes) but TAB and LF; no C1. */
+	for (i = 0; i < n; i++) {
+		if ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\n') || p[i] == 0x7f)
+			continue;
+		if (p[i] == 0xc2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f) {
+			i++;
+			continue;
+		}
+		buf_addc(&b, (char)p[i]);
+	}
+	mailmime_decoded_part_free(dec);
+	if (conv != NULL)
+		charconv_buffer_free(conv);
+	return buf_steal(&b);
 }

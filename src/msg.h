@@ -23,5 +23,12 @@ int	 msg_valid_msgid(const char *);
 void	 msg_date(time_t, const char *zone, char *out, size_t len);
 /* A new unique Message-ID "<kind.TIME.RANDOM@domain>"; caller owns. */
 char	*msg_make_id(const char *kind, const char *domain);
+/* A text body as a reader or mailer sent it, made safe to post: undone per the
+ * Content-Transfer-Encoding enc (libetpan's MAILMIME_MECHANISM_*), converted from
+ * charset (NULL: UTF-8, which it must then be; Latin-1 is read as Windows-1252) to
+ * UTF-8, with LF line ends and no control characters but TAB and LF, no C1.
+ * Caller owns; NULL with *why. */
+char	*msg_text(const char *body, size_t len, int enc, const char *charset,
+	    const char **why);
 
 #endif

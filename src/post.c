@@ -25,13 +25,12 @@ decode_body(const char *data, size_t head_len, size_t len, int *flowed, int *del
 {
 	char		*ct = msg_header(data, head_len, "Content-Type");
 	char		*cte = msg_header(data, head_len, "Content-Transfer-Encoding");
-	char		*charset = NULL, *dec = NULL, *conv = NULL, *out = NULL;
-	size_t		 declen = 0, convlen = 0, idx = 0, i;
+	char		*charset = NULL, *out = NULL;
+	size_t		 idx = 0;
 	int		 enc = MAILMIME_MECHANISM_8BIT;
 	struct mailmime_content *mc = NULL;
 	const char	*body = data + head_len;
 	size_t		 blen = len - head_len;
-	struct buf	 b;
 
 	*flowed = *delsp = 0;
 	if (ct != NULL) {
@@ -66,51 +65,10 @@ decode_body(const char *data, size_t head_len, size_t len, int *flowed, int *del
 			goto done;
 		}
 	}
-	idx = 0;
-	if (mailmime_part_parse(body, blen, &idx, enc, &dec, &declen) != MAILIMF_NO_ERROR) {
-		*why = "cannot decode the body";
-		goto done;
-	}
-	if (charset != NULL && strcasecmp(charset, "utf-8") && strcasecmp(charset, "us-ascii")) {
-		/* What is labelled Latin-1 is nearly always Windows-1252 (as in WHATWG). */
-		if ((!strcasecmp(charset, "iso-8859-1") || !strcasecmp(charset, "latin1")) &&
-		    charconv_buffer("utf-8", "windows-1252", dec, declen, &conv, &convlen) ==
-		    MAIL_CHARCONV_NO_ERROR)
-			;
-		else if (conv = NULL, charconv_buffer("utf-8", charset, dec, declen, &conv,
-		    &convlen) != MAIL_CHARCONV_NO_ERROR) {
-			conv = NULL;
-			*why = "unknown charset, or the body does not match it";
-			goto done;
-		}
-	} else if (!utf8_valid((unsigned char *)dec, declen)) {
-		*why = "body is not valid UTF-8 (declare its charset)";
-		goto done;
-	}
-	buf_init(&b);
-	{
-		const unsigned char *p = (const unsigned char *)(conv ? conv : dec);
-		size_t	    n = conv ? convlen : declen;
-
-		/* No control characters (terminal escapes) but TAB and LF; no C1. */
-		for (i = 0; i < n; i++) {
-			if ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\n') || p[i] == 0x7f)
-				continue;
-			if (p[i] == 0xc2 && i + 1 < n && p[i + 1] >= 0x80 && p[i + 1] <= 0x9f) {
-				i++;
-				continue;
-			}
-			buf_addc(&b, (char)p[i]);
-		}
-	}
-	out = buf_steal(&b);
+	out = msg_text(body, blen, enc, charset, why);
 done:
 	if (mc != NULL)
 		mailmime_content_free(mc);
-	if (dec != NULL)
-		mailmime_decoded_part_free(dec);
-	if (conv != NULL)
-		charconv_buffer_free(conv);
 	free(ct);
 	free(cte);
 	free(charset);

@@ -106,6 +106,18 @@ sub ids_in_group { my $c = $d->client; $c->cmd('GROUP blogs.ecatworld'); my ($s,
 my @ids = ids_in_group();
 is(scalar(grep { /lmtp-reply-1/ } @ids), 1, '... but posted once');
 
+# A reply's text is read as a news follow-up's is: its charset converted (Latin-1 as
+# Windows-1252), terminal escapes and other controls dropped.
+($rc, $o) = swaks('--protocol', 'LMTP', '--server', "127.0.0.1:$lmtp", '--from', "alice\@$subs",
+    '--to', $replyto, '--header', "From: Alice <alice\@$subs>",
+    '--header', 'Message-Id: <lmtp-latin1@subs.example.test>',
+    '--header', 'Content-Type: text/plain; charset=iso-8859-1',
+    '--body', "Caf\xe9 \e[31mred\e[0m \x93quoted\x94.\n");
+is($rc, 0, 'a Latin-1 reply with escapes') or diag $o;
+($bs, $body) = $d->client->mcmd('BODY <lmtp-latin1@subs.example.test>');
+is(join("\n", @{ $body // [] }), "Caf\xc3\xa9 [31mred[0m \xe2\x80\x9cquoted\xe2\x80\x9d.",
+    '... converted to UTF-8, the escapes gone');
+
 # 4. confab deliver (for MTAs that pipe): sysexits.
 my $msg = "From: Alice <alice\@$subs>\nMessage-ID: <pipe-1\@subs.example.test>\nSubject: x\n\nBy pipe.\n";
 open(my $p, '|-', Confab::confab(), '-c', $d->conf, 'deliver', '--recipient', $replyto) or die;
