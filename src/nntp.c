@@ -51,10 +51,7 @@ idlecb(evutil_socket_t fd, short ev, void *arg)
 		nntp_close(s, "idle timeout while closing");
 		return;
 	}
-	nntp_reply(s, "400 idle for too long, closing");
-	s->state = SS_CLOSING;
-	s->close_reason = "idle timeout";
-	bufferevent_disable(s->bev, EV_READ);
+	nntp_end(s, "400 idle for too long, closing", "idle timeout");
 	touch(s);
 	writecb(s->bev, s);
 }
@@ -299,6 +296,20 @@ nntp_reply(struct session *s, const char *fmt, ...)
 }
 
 void
+nntp_end(struct session *s, const char *reply, const char *reason)
+{
+	if (reply != NULL)
+		nntp_reply(s, "%s", reply);
+	s->state = SS_CLOSING;
+	s->close_reason = reason;
+	bufferevent_disable(s->bev, EV_READ);
+	/* The write callback closes the session once the reply has gone (a layer such
+	 * as COMPRESS may not call it by itself; bufferevent_free drops the call). */
+	bufferevent_trigger(s->bev, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS |
+	    BEV_TRIG_DEFER_CALLBACKS);
+}
+
+void
 nntp_write_stuffed(struct session *s, const char *p, size_t n)
 {
 	struct evbuffer	*out = bufferevent_get_output(s->bev);
@@ -409,10 +420,8 @@ process_lines(struct session *s)
 toolong:
 			nntp_reply(s, "501 command line too long or malformed");
 			if (++s->bad_lines >= NNTP_MAX_BAD_LINES) {
-				nntp_reply(s, "400 too many bad commands, closing");
-				s->state = SS_CLOSING;
-				s->close_reason = "too many bad commands";
-				bufferevent_disable(s->bev, EV_READ);
+				nntp_end(s, "400 too many bad commands, closing",
+				    "too many bad commands");
 			}
 			continue;
 		}
@@ -460,12 +469,8 @@ writecb(struct bufferevent *bev, void *arg)
 	}
 	if (s->streaming)
 		return;
-	if (s->srv->draining && s->state == SS_CMD && nntp_outlen(s) == 0) {
-		nntp_reply(s, "400 server shutting down");
-		s->state = SS_CLOSING;
-		s->close_reason = "server shutting down";
-		bufferevent_disable(s->bev, EV_READ);
-	}
+	if (s->srv->draining && s->state == SS_CMD && nntp_outlen(s) == 0)
+		nntp_end(s, "400 server shutting down", "server shutting down");
 	if (s->state == SS_CLOSING) {
 		struct timeval	tv = { 0, 20000 };
 
@@ -647,14 +652,8 @@ nntp_drain(struct server *srv)
 	srv->draining = 1;
 	LIST_FOREACH(s, &srv->sessions, entry) {	/* none is closed here */
 		if (!s->streaming && s->state != SS_POST && s->state != SS_WAIT &&
-		    nntp_outlen(s) == 0) {
-			nntp_reply(s, "400 server shutting down");
-			s->state = SS_CLOSING;
-			s->close_reason = "server shutting down";
-			bufferevent_disable(s->bev, EV_READ);
-			bufferevent_trigger(s->bev, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS |
-			    BEV_TRIG_DEFER_CALLBACKS);
-		}
+		    nntp_outlen(s) == 0)
+			nntp_end(s, "400 server shutting down", "server shutting down");
 	}
 	if (srv->nsessions == 0 && srv->on_empty)
 		srv->on_empty(srv);

@@ -147,6 +147,8 @@ void	nntp_reply(struct session *, const char *fmt, ...)
 void	nntp_write(struct session *, const void *, size_t);
 /* Write a block of text lines (CRLF), dot-stuffing lines that start with ".". */
 void	nntp_write_stuffed(struct session *, const char *, size_t);
+/* Send reply (NULL: it is queued already), read no more, close once it has gone. */
+void	nntp_end(struct session *, const char *reply, const char *reason);
 void	nntp_stream_start(struct session *);	/* run s->stream.next in slices */
 int	nntp_starttls(struct session *);	/* after "382" was queued */
 int	nntp_compress(struct session *);	/* after "206" was queued */

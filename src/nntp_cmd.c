@@ -338,12 +338,7 @@ cmd_help(struct session *s, int argc, char **argv)
 static void
 cmd_quit(struct session *s, int argc, char **argv)
 {
-	nntp_reply(s, "205 closing connection");
-	s->state = SS_CLOSING;
-	s->close_reason = "QUIT";
-	bufferevent_disable(s->bev, EV_READ);
-	bufferevent_trigger(s->bev, EV_WRITE, BEV_TRIG_IGNORE_WATERMARKS |
-	    BEV_TRIG_DEFER_CALLBACKS);
+	nntp_end(s, "205 closing connection", "QUIT");
 }
 
 static void
@@ -760,19 +755,13 @@ nntp_post_done(struct session *s, const char *article, size_t len, int too_big)
 static void
 cmd_starttls(struct session *s, int argc, char **argv)
 {
-	if (s->tls || s->authed || s->compress) {
-		nntp_reply(s, "502 STARTTLS not allowed now");
-		return;
-	}
 	if (s->srv->tls == NULL) {
 		nntp_reply(s, "580 TLS not available");
 		return;
 	}
 	nntp_reply(s, "382 continue with TLS negotiation");
-	if (nntp_starttls(s) == -1) {
-		s->state = SS_CLOSING;
-		s->close_reason = "TLS setup failed";
-	}
+	if (nntp_starttls(s) == -1)
+		nntp_end(s, NULL, "TLS setup failed");	/* after the 382 */
 }
 
 static int
@@ -911,10 +900,6 @@ auth_check(struct session *s, const char *user, const char *pass)
 static void
 cmd_authinfo(struct session *s, int argc, char **argv)
 {
-	if (s->authed) {
-		nntp_reply(s, "502 already authenticated");
-		return;
-	}
 	if (!auth_allowed(s)) {
 		nntp_reply(s, "483 encryption required: use STARTTLS first");
 		return;
@@ -966,27 +951,21 @@ cmd_authinfo(struct session *s, int argc, char **argv)
 static void
 cmd_compress(struct session *s, int argc, char **argv)
 {
-	if (s->compress) {
-		nntp_reply(s, "502 compression already active");
-		return;
-	}
 	if (strcasecmp(argv[1], "DEFLATE") != 0) {
 		nntp_reply(s, "501 unknown compression algorithm");
 		return;
 	}
 	nntp_reply(s, "206 compression active");
-	if (nntp_compress(s) == -1) {
-		s->state = SS_CLOSING;
-		s->close_reason = "COMPRESS setup failed";
-	}
+	if (nntp_compress(s) == -1)
+		nntp_end(s, NULL, "COMPRESS setup failed");	/* after the 206 */
 }
 
 static const struct cmd cmds[] = {
 	{ "ARTICLE",		0, 1,  READS, cmd_article },
-	{ "AUTHINFO",		1, NNTP_MAX_ARGS - 1, 0, cmd_authinfo },
+	{ "AUTHINFO",		1, NNTP_MAX_ARGS - 1, NEED_NOAUTH, cmd_authinfo },
 	{ "BODY",		0, 1,  READS, cmd_article },
 	{ "CAPABILITIES",	0, 1,  0, cmd_capabilities },
-	{ "COMPRESS",		1, 1,  0, cmd_compress },
+	{ "COMPRESS",		1, 1,  NEED_NOZ, cmd_compress },
 	{ "DATE",		0, 0,  0, cmd_date },
 	{ "GROUP",		1, 1,  READS, cmd_group },
 	{ "HDR",		1, 2,  READS, nntp_cmd_hdr },
@@ -1002,7 +981,7 @@ static const struct cmd cmds[] = {
 	{ "OVER",		0, 1,  READS, nntp_cmd_over },
 	{ "POST",		0, 0,  0, cmd_post },
 	{ "QUIT",		0, 0,  0, cmd_quit },
-	{ "STARTTLS",		0, 0,  NEED_NOTLS, cmd_starttls },
+	{ "STARTTLS",		0, 0,  NEED_NOTLS | NEED_NOAUTH | NEED_NOZ, cmd_starttls },
 	{ "STAT",		0, 1,  READS, cmd_article },
 	{ "XHDR",		1, 2,  READS, nntp_cmd_hdr },
 	{ "XOVER",		0, 1,  READS, nntp_cmd_over },
@@ -1035,6 +1014,7 @@ nntp_dispatch(struct session *s, char *line)
 {
 	char		*argv[NNTP_MAX_ARGS];
 	const struct cmd *c = NULL;
+	const char	*why = NULL;
 	size_t		 i;
 	int		 argc;
 
@@ -1056,8 +1036,14 @@ nntp_dispatch(struct session *s, char *line)
 		nntp_reply(s, "501 syntax error in arguments");
 		return;
 	}
-	if ((c->needs & NEED_NOTLS) && s->tls) {
-		nntp_reply(s, "502 already using TLS");
+	if ((c->needs & NEED_NOTLS) && s->tls)
+		why = "TLS is already active";
+	else if ((c->needs & NEED_NOAUTH) && s->authed)
+		why = "already authenticated";
+	else if ((c->needs & NEED_NOZ) && s->compress)
+		why = "compression is already active";
+	if (why != NULL) {
+		nntp_reply(s, "502 %s", why);
 		return;
 	}
 	s->bad_lines = 0;
