@@ -34,7 +34,7 @@ struct cmd {
 	void		(*fn)(struct session *, int, char **);
 };
 
-static const char *overview_fmt[] = {
+const char *const nntp_overview_fmt[] = {
 	"Subject:", "From:", "Date:", "Message-ID:", "References:", ":bytes", ":lines",
 	"Xref:full", NULL
 };
@@ -521,8 +521,8 @@ cmd_list(struct session *s, int argc, char **argv)
 			return;
 		}
 		nntp_reply(s, "215 order of fields in overview database");
-		for (i = 0; overview_fmt[i] != NULL; i++)
-			nntp_reply(s, "%s", overview_fmt[i]);
+		for (i = 0; nntp_overview_fmt[i] != NULL; i++)
+			nntp_reply(s, "%s", nntp_overview_fmt[i]);
 		nntp_write(s, ".\r\n", 3);
 	} else if (!strcmp(kw, "HEADERS")) {
 		if (argc > 2 && strcasecmp(argv[2], "MSGID") && strcasecmp(argv[2], "RANGE")) {

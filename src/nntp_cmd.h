@@ -26,6 +26,9 @@ void	nntp_post_done(struct session *, const char *article, size_t len, int too_b
 /* The greeting: 200 or 201. */
 void	nntp_greet(struct session *);
 
+/* The overview's fields after the number, as LIST OVERVIEW.FMT gives them. */
+extern const char *const nntp_overview_fmt[];
+
 /* For the handlers in other files (nntp_over.c). */
 int	nntp_is_msgid(const char *);
 /* The words from argv[from] on as one string (in place). */

@@ -218,13 +218,15 @@ hdr_cb(long long num, const char *data, size_t head_len, void *arg)
 static int
 over_index(const char *name)
 {
-	static const char	*fields[] = { "Subject", "From", "Date", "Message-ID",
-	    "References", ":bytes", ":lines", "Xref", NULL };
-	int			 i;
+	const char	*f;
+	size_t		 n;
+	int		 i;
 
-	for (i = 0; fields[i] != NULL; i++)
-		if (!strcasecmp(name, fields[i]))
+	for (i = 0; (f = nntp_overview_fmt[i]) != NULL; i++) {
+		n = f[0] == ':' ? strlen(f) : strcspn(f, ":");	/* "Subject:", ":bytes" */
+		if (!strncasecmp(name, f, n) && name[n] == '\0')
 			return i;
+	}
 	return -1;
 }
 
