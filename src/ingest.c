@@ -500,25 +500,27 @@ ingest_html_escape(const char *s)
 	struct buf	 b;
 
 	buf_init(&b);
-	for (; s != NULL && *s != '\0'; s++) {
-		switch (*s) {
-		case '&':
-			buf_adds(&b, "&amp;");
-			break;
-		case '<':
-			buf_adds(&b, "&lt;");
-			break;
-		case '>':
-			buf_adds(&b, "&gt;");
-			break;
-		case '"':
-			buf_adds(&b, "&quot;");
-			break;
-		default:
-			buf_addc(&b, *s);
+	if (s != NULL)
+		ingest_html_add(&b, s, strlen(s));
+	return buf_steal(&b);
+}
+
+void
+ingest_html_add(struct buf *b, const char *p, size_t n)
+{
+	size_t		 i, start = 0;
+	const char	*e;
+
+	for (i = 0; i < n; i++) {
+		e = p[i] == '&' ? "&amp;" : p[i] == '<' ? "&lt;" : p[i] == '>' ? "&gt;" :
+		    p[i] == '"' ? "&quot;" : NULL;
+		if (e != NULL) {
+			buf_add(b, p + start, i - start);
+			buf_adds(b, e);
+			start = i + 1;
 		}
 	}
-	return buf_steal(&b);
+	buf_add(b, p + start, n - start);
 }
 
 /* One-line fields: control characters (C0, DEL, C1, U+2028/9) and white space runs

@@ -61,7 +61,9 @@ long long ingest_hash_id(const char *);		/* stable id in [1, 2^53) for non-numer
 long long ingest_comment_id(const char *url);	/* "#comment-N", "replytocom=N", "comment-N"; 0 */
 long long ingest_leading_id(const char *);	/* "2481 https://..." -> 2481; 0 if not numeric */
 char	*ingest_strip_fragment(const char *url);	/* without "#..." (and "comment-page-N/") */
+struct buf;
 char	*ingest_html_escape(const char *);	/* & < > " escaped */
+void	 ingest_html_add(struct buf *, const char *, size_t);	/* the same, appended */
 void	ingest_add_category(struct item *, const char *);	/* copies; skips empty and repeats */
 
 #endif

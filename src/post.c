@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 
 #include "import.h"
+#include "ingest.h"
 #include "log.h"
 #include "msg.h"
 #include "post.h"
@@ -97,31 +98,6 @@ own_text(const char *t)
 	return 0;
 }
 
-static void
-html_escape(struct buf *b, const char *p, size_t n)
-{
-	size_t	i;
-
-	for (i = 0; i < n; i++) {
-		switch (p[i]) {
-		case '<':
-			buf_adds(b, "&lt;");
-			break;
-		case '>':
-			buf_adds(b, "&gt;");
-			break;
-		case '&':
-			buf_adds(b, "&amp;");
-			break;
-		case '"':
-			buf_adds(b, "&quot;");
-			break;
-		default:
-			buf_addc(b, p[i]);
-		}
-	}
-}
-
 char *
 post_text_to_html(const char *text, int flowed, int delsp)
 {
@@ -175,7 +151,7 @@ post_text_to_html(const char *text, int flowed, int delsp)
 
 			if (para.len > 0 && !soft)
 				buf_adds(&para, "<br>\n");
-			html_escape(&para, l, trailing && delsp ? n - 1 : n);
+			ingest_html_add(&para, l, trailing && delsp ? n - 1 : n);
 			soft = trailing;
 		} else
 			soft = 0;
