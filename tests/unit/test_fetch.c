@@ -693,17 +693,20 @@ test_free(void)
 {
 	struct fetch_opts	 o = { .per_host = 1 };
 	struct fetcher		*f = fetcher_new(base, &o);
-	struct fetch_req	 req = { .url = url("/slow") };
+	struct fetch_req	 req = { .url = url("/conc") };	/* 200 ms each */
 	int			 i;
 
 	callbacks = 0;
+	atomic_store(&sh->hits, 0);
 	for (i = 0; i < 3; i++)
 		fetch_start(f, &req, never_cb, NULL);
 	is_int(fetch_pending(f), 3, "free: 1 running, 2 queued");
 	run_for(100);
 	fetcher_free(f);
-	run_for(50);
+	run_for(700);	/* long enough for all three, had they gone on */
 	is_int(callbacks, 0, "free: outstanding requests cancelled without callbacks");
+	ok(atomic_load(&sh->hits) <= 1, "free: the queued ones never started (%d served)",
+	    atomic_load(&sh->hits));
 
 	/* fetcher_free() from a callback: deferred, no further callbacks. */
 	f = fetcher_new(base, NULL);
