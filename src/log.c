@@ -261,3 +261,19 @@ buf_steal(struct buf *b)
 	buf_init(b);
 	return p;
 }
+
+long
+backoff(long base, int doublings, long cap, long at_least, int jitter)
+{
+	long	secs = base;
+	int	i;
+
+	for (i = 0; i < doublings && secs < cap; i++)
+		secs *= 2;
+	if (secs > cap)
+		secs = cap;
+	if (at_least > secs)
+		secs = at_least;
+	secs += (long)(((double)random() / RAND_MAX - 0.5) * secs * jitter / 100);
+	return secs < 1 ? 1 : secs;
+}

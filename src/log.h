@@ -1,4 +1,4 @@
-/* log.h: logging to stderr with levels, and the x*alloc family. */
+/* log.h: logging to stderr with levels, the x*alloc family, struct buf, retry delays. */
 #ifndef CONFAB_LOG_H
 #define CONFAB_LOG_H
 
@@ -28,6 +28,11 @@ void	*xreallocarray(void *, size_t, size_t);
 char	*xstrdup(const char *);
 char	*xstrndup(const char *, size_t);
 int	 xasprintf(char **, const char *, ...) __attribute__((format(printf, 2, 3)));
+
+/* Seconds before a retry: base doubled `doublings` times but at most cap, at least
+ * at_least (a server's Retry-After; -1 none), give or take jitter / 2 percent at random
+ * so that retries do not come in step; never under 1. */
+long	backoff(long base, int doublings, long cap, long at_least, int jitter);
 
 /* A growable byte buffer (NUL-terminated for convenience). */
 struct buf {

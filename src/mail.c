@@ -692,12 +692,7 @@ static void	mailer_send_due(struct mailer *);
 static time_t
 mq_backoff(int attempts)
 {
-	long	secs = RETRY_FIRST;
-	int	i;
-
-	for (i = 1; i < attempts && secs < RETRY_MAX; i++)
-		secs *= 2;
-	return time(NULL) + (secs > RETRY_MAX ? RETRY_MAX : secs);
+	return time(NULL) + backoff(RETRY_FIRST, attempts - 1, RETRY_MAX, -1, 0);
 }
 
 static void

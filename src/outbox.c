@@ -138,19 +138,10 @@ inflight(struct outbox *ob, long long id, int add)
 }
 
 static time_t
-backoff(struct outbox *ob, int attempts, int retry_after)
+retry_at(struct outbox *ob, int attempts, int retry_after)
 {
-	long	secs = ob->conf ? ob->conf->retry_interval : 30;
-	int	i;
-
-	for (i = 1; i < attempts && secs < RETRY_MAX; i++)
-		secs *= 2;
-	if (secs > RETRY_MAX)
-		secs = RETRY_MAX;
-	if (retry_after > secs)
-		secs = retry_after;
-	secs += (long)((double)random() / RAND_MAX * secs / 4);	/* jitter */
-	return time(NULL) + secs;
+	return time(NULL) + backoff(ob->conf ? ob->conf->retry_interval : 30, attempts - 1,
+	    RETRY_MAX, retry_after, 25);
 }
 
 /* The blog accepted it: publish the comment now with the poster's Message-ID (held
@@ -250,7 +241,7 @@ delivered(const struct fetch_res *r, void *arg)
 			snprintf(why, sizeof(why), "blog answered HTTP %d", r->status);
 		else
 			snprintf(why, sizeof(why), "%s", r->error);
-		store_outbox_retry(ob->store, id, backoff(ob, e.attempts, r->retry_after), why);
+		store_outbox_retry(ob->store, id, retry_at(ob, e.attempts, r->retry_after), why);
 		log_warn("%s: %s not delivered (%s); will retry", e.source, e.msgid, why);
 		verdict(ob, id, 240, "queued for the blog");
 	}
@@ -281,7 +272,7 @@ deliver(struct outbox *ob, long long id, const struct creds *cr)
 		goto done;
 	}
 	/* Count the attempt durably before the request leaves. */
-	if (store_outbox_attempt(ob->store, id, backoff(ob, e.attempts + 1, -1)) == -1)
+	if (store_outbox_attempt(ob->store, id, retry_at(ob, e.attempts + 1, -1)) == -1)
 		goto done;
 	if (cr != NULL && strcmp(cr->source, e.source) != 0)
 		cr = NULL;
@@ -315,7 +306,7 @@ deliver(struct outbox *ob, long long id, const struct creds *cr)
 	if (fetch_start(ob->fetch, &req, delivered, t) == -1) {
 		inflight(ob, id, -1);
 		free(t);
-		store_outbox_retry(ob->store, id, backoff(ob, e.attempts + 1, -1), "cannot start");
+		store_outbox_retry(ob->store, id, retry_at(ob, e.attempts + 1, -1), "cannot start");
 		verdict(ob, id, 240, "queued");
 	}
 	log_debug("%s: delivering %s (attempt %d)", e.source, e.msgid, e.attempts + 1);

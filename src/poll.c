@@ -419,21 +419,9 @@ sched_after(struct poller *p, const char *source, int ok, int retry_after)
 	if (s == NULL || src == NULL)
 		return;
 	s->fails = ok ? 0 : s->fails + 1;
-	secs = src->poll_interval;
-	if (!ok) {
-		int	i;
-
-		for (i = 0; i < s->fails && secs < MAX_BACKOFF; i++)
-			secs *= 2;
-		if (secs > MAX_BACKOFF)
-			secs = MAX_BACKOFF;
-	}
-	if (retry_after > secs)
-		secs = retry_after;
-	/* +-10% jitter so that many sources do not poll in step */
-	secs += (long)(((double)random() / RAND_MAX - 0.5) * secs / 5);
-	if (secs < 1)
-		secs = 1;
+	/* Failures double the interval; +-10% so that many sources do not poll in step. */
+	secs = backoff(src->poll_interval, s->fails, ok ? src->poll_interval : MAX_BACKOFF,
+	    retry_after, 20);
 	tv.tv_sec = secs;
 	tv.tv_usec = 0;
 	evtimer_add(s->ev, &tv);

@@ -40,5 +40,22 @@ main(void)
 	s = xstrndup("abcdef", 3);
 	is_str(s, "abc", "xstrndup");
 	free(s);
+
+	is_int(backoff(30, 0, 3600, -1, 0), 30, "backoff: the base first");
+	is_int(backoff(30, 3, 3600, -1, 0), 240, "backoff: doubled per failure");
+	is_int(backoff(30, 40, 3600, -1, 0), 3600, "backoff: at most the cap");
+	is_int(backoff(30, 1, 3600, 500, 0), 500, "backoff: at least Retry-After");
+	is_int(backoff(0, 0, 3600, -1, 0), 1, "backoff: never under a second");
+	{
+		long	lo = 1000, hi = 0, v;
+
+		for (i = 0; i < 2000; i++) {
+			v = backoff(1000, 0, 3600, -1, 20);
+			lo = v < lo ? v : lo;
+			hi = v > hi ? v : hi;
+		}
+		ok(lo >= 900 && hi <= 1100 && lo < 980 && hi > 1020,
+		    "backoff: jitter of 20 spreads over +-10%% (%ld..%ld)", lo, hi);
+	}
 	return tap_done();
 }
