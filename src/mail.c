@@ -403,38 +403,21 @@ mail_text(const char *msg, size_t len, const char **why)
 static int
 auth_results_pass(const char *msg, size_t len, const char *authserv)
 {
-	const char	*end, *p;
 	size_t		 al = strlen(authserv);
-	int		 pass = 0;
+	char		*v;
+	int		 i, mine, pass = 0;
 
-	if ((end = strstr(msg, "\r\n\r\n")) == NULL || (size_t)(end - msg) > len)
-		end = msg + len;
-	for (p = msg; p < end;) {
-		if ((size_t)(end - p) > 23 && !strncasecmp(p, "Authentication-Results:", 23)) {
-			const char	*v = p + 23, *e;
-			char		*val;
-
-			while (v < end && (*v == ' ' || *v == '\t'))
-				v++;
-			if ((size_t)(end - v) > al && !strncasecmp(v, authserv, al) &&
-			    (v[al] == ';' || v[al] == ' ' || v[al] == '\t')) {
-				for (e = v; e < end && !(e[0] == '\n' && e + 1 < end &&
-				    e[1] != ' ' && e[1] != '\t'); e++)
-					;
-				val = xstrndup(v, (size_t)(e - v));
-				for (char *q = val; *q; q++)
-					*q = (char)tolower((unsigned char)*q);
-				pass = strstr(val, "dmarc=pass") != NULL ||
-				    strstr(val, "dkim=pass") != NULL;
-				free(val);
-				return pass;
-			}
-		}
-		if ((p = memchr(p, '\n', (size_t)(end - p))) == NULL)
+	for (i = 0; (v = msg_header_nth(msg, len, "Authentication-Results", i)) != NULL;
+	    i++) {
+		mine = !strncasecmp(v, authserv, al) && (v[al] == ';' || v[al] == ' ');
+		if (mine)
+			pass = strcasestr(v, "dmarc=pass") != NULL ||
+			    strcasestr(v, "dkim=pass") != NULL;
+		free(v);
+		if (mine)
 			break;
-		p++;
 	}
-	return 0;
+	return pass;
 }
 
 static void

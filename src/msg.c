@@ -16,6 +16,12 @@
 char *
 msg_header(const char *msg, size_t len, const char *name)
 {
+	return msg_header_nth(msg, len, name, 0);
+}
+
+char *
+msg_header_nth(const char *msg, size_t len, const char *name, int nth)
+{
 	size_t		 nl = strlen(name);
 	const char	*p = msg, *end, *e;
 	struct buf	 b;
@@ -26,7 +32,8 @@ msg_header(const char *msg, size_t len, const char *name)
 	else
 		end += 2;
 	while (p < end) {
-		if ((size_t)(end - p) > nl && !strncasecmp(p, name, nl) && p[nl] == ':') {
+		if ((size_t)(end - p) > nl && !strncasecmp(p, name, nl) && p[nl] == ':' &&
+		    nth-- == 0) {
 			p += nl + 1;
 			while (p < end && (*p == ' ' || *p == '\t'))
 				p++;

@@ -8,6 +8,8 @@
 /* The first `name` header of a message (only its header part is searched), unfolded,
  * tabs as spaces, trimmed; caller owns; NULL if absent. RFC 2047 words stay encoded. */
 char	*msg_header(const char *msg, size_t len, const char *name);
+/* The same for the nth (from 0, topmost first) `name` header. */
+char	*msg_header_nth(const char *msg, size_t len, const char *name, int nth);
 /* RFC 2047 words decoded to UTF-8; caller owns. */
 char	*msg_decode_words(const char *);
 /* A plausible addr-spec: local@domain, no spaces, brackets or controls. */
