@@ -160,6 +160,13 @@ my $conf = wait_mail('bob', qr/Confirm your subscription/);
 ok($conf, 'bob gets a confirmation request (and nothing else)');
 ($rc, $o) = $d->confab_cmd('subscribers', 'blogs.ecatworld');
 like($o, qr/^bob\@\Q$subs\E\tpending/m, 'bob is pending');
+# Double opt-in: while pending, bob gets no list mail (alice's copy shows it went out).
+post_followup('<p2481.c10401@e-catworld.example>', 'Not for bob yet.', '<list-pending@example.org>');
+ok(wait_mail('alice', qr/list-pending\@example\.org/), 'a list mail while bob is pending');
+sleep 1;
+my @bob = maildir('bob');
+is(scalar(@bob), 1, 'bob has one mail, the confirmation request');
+ok(!grep({ /list-pending/ } @bob), '... not the list mail');
 my ($caddr) = (hdr($conf // '', 'Reply-To') // '') =~ /<(confirm\+[a-z2-7]+\@\Q$list\E)>/;
 ok($caddr, 'the confirmation has a confirm+TOKEN Reply-To');
 ($rc, $o) = swaks('--server', "127.0.0.1:$smtp", '--from', "bob\@$subs", '--to', $caddr,
