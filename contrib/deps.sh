@@ -6,7 +6,7 @@
 # own instances on loopback.
 set -e
 PKGS="build-essential autoconf automake pkg-config
-libevent-dev libssl-dev libetpan-dev libsqlite3-dev sqlite3 libxml2-dev
+libevent-dev libssl-dev libetpan-dev libsqlite3-dev sqlite3 libpq-dev postgresql libxml2-dev
 libcurl4-gnutls-dev libjansson-dev libinih-dev zlib1g-dev libcrypt-dev libsystemd-dev
 systemd perl openssl slrn tin tmux suck
 wordpress mariadb-server php-cli php-mysql curl

@@ -302,7 +302,17 @@ handler(void *user, const char *section, const char *k, const char *v)
 
 		if (!strcmp(k, "path"))
 			setstr(&c->store_path, v);
-		else if (!strcmp(k, "busy_timeout")) {
+		else if (!strcmp(k, "conninfo"))
+			setstr(&c->store_conninfo, v);
+		else if (!strcmp(k, "backend")) {
+			if (!strcmp(v, "sqlite"))
+				c->store_backend = 0;
+			else if (!strcmp(v, "postgresql"))
+				c->store_backend = 1;
+			else
+				return fail(lc, line, "backend: '%s' is not sqlite or postgresql%s",
+				    v, "");
+		} else if (!strcmp(k, "busy_timeout")) {
 			if (parse_int(v, 0, 600000, &n) == -1)
 				return fail(lc, line, "busy_timeout: '%s' is not ms from 0 to 600000%s",
 				    v, "");
@@ -457,6 +467,10 @@ conf_load(const char *path, char *err, size_t errlen)
 	}
 	if (c->store_path == NULL)
 		c->store_path = xstrdup(LOCALSTATEDIR "/lib/confab/confab.db");
+	if (c->store_backend == 1 && c->store_conninfo == NULL) {
+		snprintf(err, errlen, "%s: [store] backend = postgresql needs conninfo", path);
+		goto fail;
+	}
 	if (c->secret_file == NULL) {
 		const char *slash = strrchr(c->store_path, '/');
 		if (slash == NULL)
@@ -536,6 +550,7 @@ conf_free(struct conf *c)
 	free(c->motd);
 	free(c->organization);
 	free(c->store_path);
+	free(c->store_conninfo);
 	free(c->mail_domain);
 	free(c->mail_relay);
 	free(c->listen_lmtp);

@@ -52,7 +52,10 @@ struct conf {
 	int		 retry_interval;	/* seconds before the outbox's first retry, default 30 */
 	char		*ca_file;		/* CA bundle for HTTPS to blogs (default: system) */
 	/* [store] */
+	int		 store_backend;		/* backend = sqlite | postgresql (enum store_backend) */
 	char		*store_path;		/* path = (default LOCALSTATEDIR/lib/confab/confab.db) */
+	char		*store_conninfo;	/* conninfo = (libpq; backend = postgresql) */
+#define conf_store_where(c)	((c)->store_backend ? (c)->store_conninfo : (c)->store_path)
 	int		 busy_timeout;		/* ms, default 5000 */
 	/* [mail] */
 	char		*mail_domain, *mail_relay, *listen_lmtp;

@@ -65,7 +65,8 @@ open_store(void)
 	struct store	*st;
 	char		 err[512];
 
-	if ((st = store_open(conf->store_path, conf->busy_timeout, err, sizeof(err))) == NULL) {
+	if ((st = store_connect(conf->store_backend, conf_store_where(conf), conf->busy_timeout,
+	    err, sizeof(err))) == NULL) {
 		fprintf(stderr, "confab: %s\n", err);
 		exit(1);
 	}

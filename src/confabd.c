@@ -337,8 +337,10 @@ reload(void)
 		conf_free(c);
 		goto done;
 	}
-	if (strcmp(c->store_path, srv.conf->store_path) != 0)
-		log_warn("reload: [store] path changes need a restart; still using %s",
+	if (c->store_backend != srv.conf->store_backend ||
+	    strcmp(conf_store_where(c), conf_store_where(srv.conf)) != 0)
+		log_warn("reload: [store] changes need a restart; still using %s",
+		    srv.conf->store_backend ? "the same PostgreSQL database" :
 		    srv.conf->store_path);
 	conf_free(srv.conf);
 	srv.conf = c;
@@ -486,8 +488,8 @@ main(int argc, char *argv[])
 	    (srv.base = event_base_new_with_config(evcfg)) == NULL)
 		fatal("event_base_new");
 	event_config_free(evcfg);
-	if ((srv.store = store_open(srv.conf->store_path, srv.conf->busy_timeout, err,
-	    sizeof(err))) == NULL) {
+	if ((srv.store = store_connect(srv.conf->store_backend, conf_store_where(srv.conf),
+	    srv.conf->busy_timeout, err, sizeof(err))) == NULL) {
 		log_err("%s", err);
 		return 1;
 	}
@@ -496,7 +498,7 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if (groups_sync(srv.store, srv.conf) == -1) {
-		log_err("cannot set up groups in %s", srv.conf->store_path);
+		log_err("cannot set up groups in the store");
 		return 1;
 	}
 	n = inherit_listeners();

@@ -741,8 +741,8 @@ send_one(long long id, void *arg)
 		goto done;
 	}
 	/* At most once: marked before it leaves; a crash now loses it rather than
-	 * sending it twice. */
-	if (store_mq_state(mr->store, id, MQ_SENDING, 0, 0) == -1)
+	 * sending it twice. 1: another front end took it first. */
+	if (store_mq_claim(mr->store, id, MQ_SENDING) != 0)
 		goto done;
 	btok = make_token(mr->key, TOK_BOUNCE, sub.id, q.article_id > 0 ? q.article_id : 0,
 	    sub.group_id, 30);

@@ -271,8 +271,10 @@ deliver(struct outbox *ob, long long id, const struct creds *cr)
 		verdict(ob, id, 240, "queued");
 		goto done;
 	}
-	/* Count the attempt durably before the request leaves. */
-	if (store_outbox_attempt(ob->store, id, retry_at(ob, e.attempts + 1, -1)) == -1)
+	/* Count the attempt durably before the request leaves; 1: another front end
+	 * took it first (or it is no longer due). */
+	if (store_outbox_attempt(ob->store, id, time(NULL), retry_at(ob, e.attempts + 1,
+	    -1)) != 0)
 		goto done;
 	if (cr != NULL && strcmp(cr->source, e.source) != 0)
 		cr = NULL;

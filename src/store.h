@@ -1,5 +1,6 @@
-/* store.h: the embedded store (SQLite, WAL). The only interface to persistent state;
- * no SQL lives outside store.c and store_mail.c. Every call returns 0 on success, -1 on
+/* store.h: the store: SQLite (WAL) on one machine, or PostgreSQL shared by several
+ * confabd. The only interface to persistent state; no SQL lives outside store.c,
+ * store_mail.c and store_db.c, and nothing else knows which engine runs. Every call returns 0 on success, -1 on
  * error (logged), and lookups 1 for "not found". Strings handed out in structs are owned
  * by the caller and freed with the matching *_clear(); callbacks' arguments are valid
  * only during the call. */
@@ -11,13 +12,21 @@
 
 #include "item.h"
 
-#define STORE_SCHEMA_VERSION	5
+#define STORE_SCHEMA_VERSION	6	/* SQLite's; PostgreSQL stores begin at 6 */
+
+enum store_backend { STORE_SQLITE = 0, STORE_POSTGRESQL = 1 };
 
 struct store;
 
+/* where: the SQLite file, or a libpq conninfo. Creates or migrates the schema; err
+ * tells why not (no such database, bad password, a schema newer than this confab). */
+struct store	*store_connect(int backend, const char *where, int busy_ms, char *err,
+		    size_t errlen);
 struct store	*store_open(const char *path, int busy_ms, char *err, size_t errlen);
+int		 store_backend(const struct store *);
 void		 store_close(struct store *);
-int		 store_begin(struct store *);	/* BEGIN IMMEDIATE */
+/* A write transaction: writers (of every front end sharing the store) take turns. */
+int		 store_begin(struct store *);
 int		 store_commit(struct store *);
 int		 store_rollback(struct store *);
 int		 store_schema_version(struct store *);
@@ -178,6 +187,11 @@ int	store_user_each(struct store *, store_user_cb, void *);
 int	store_meta_get(struct store *, const char *key, char **value);
 int	store_meta_put(struct store *, const char *key, const char *value);
 
+/* A lease on a named duty for `owner` until `until`: 0 taken or renewed, 1 another
+ * owner holds it (its lease not yet past `now`). */
+int	store_lease(struct store *, const char *name, const char *owner, time_t now,
+	    time_t until);
+
 /* Conditional-GET validators per source and URL; caller owns *etag. */
 int	store_fetch_cache_get(struct store *, const char *source, const char *url,
 	    char **etag, time_t *last_modified);
@@ -203,8 +217,9 @@ struct store_outbox {
 void	store_outbox_clear(struct store_outbox *);
 int	store_outbox_add(struct store *, const struct store_outbox *, long long *id);
 int	store_outbox_get(struct store *, long long id, struct store_outbox *);
-/* A delivery is being tried: attempts + 1 and the next try, committed before sending. */
-int	store_outbox_attempt(struct store *, long long id, time_t next_try);
+/* A delivery is being tried: attempts + 1 and the next try, committed before sending.
+ * 1 when the entry is no longer pending and due at `now` (another took it). */
+int	store_outbox_attempt(struct store *, long long id, time_t now, time_t next_try);
 int	store_outbox_finish(struct store *, long long id, int state, long long comment_id,
 	    const char *error);
 int	store_outbox_retry(struct store *, long long id, time_t next_try, const char *error);
@@ -264,6 +279,8 @@ int	store_mq_get(struct store *, long long id, struct store_mq *);
 void	store_mq_clear(struct store_mq *);
 int	store_mq_state(struct store *, long long id, int state, int attempts_add,
 	    time_t next_try);
+/* Take a queued row for sending (state to `state`): 1 when it is not queued any more. */
+int	store_mq_claim(struct store *, long long id, int state);
 int	store_mq_del(struct store *, long long id);
 int	store_mq_sending(struct store *, store_id_cb, void *);	/* rows left "sending" */
 /* Rows of one kind, by subscriber (digest items). */

@@ -5,20 +5,21 @@
 #include <string.h>
 #include <time.h>
 
-#include <sqlite3.h>
-
 #include "log.h"
 #include "store.h"
 #include "store_int.h"
 
 static const char *stmt_sql[S_MAX] = {
 	[S_FC_GET] = "SELECT etag, last_modified FROM fetch_cache WHERE source = ?1 AND url = ?2",
-	[S_FC_PUT] = "INSERT OR REPLACE INTO fetch_cache (source, url, etag, last_modified)"
-	    " VALUES (?1, ?2, ?3, ?4)",
+	[S_FC_PUT] = "INSERT INTO fetch_cache (source, url, etag, last_modified)"
+	    " VALUES (?1, ?2, ?3, ?4) ON CONFLICT (source, url) DO UPDATE"
+	    " SET etag = excluded.etag, last_modified = excluded.last_modified",
 	[S_OB_ADD] = "INSERT INTO outbox (source, msgid, post_id, parent_id, author, email, html,"
-	    " state, attempts, next_try, created) VALUES (?1,?2,?3,?4,?5,?6,?7,0,0,?8,?9)",
+	    " state, attempts, next_try, created) VALUES (?1,?2,?3,?4,?5,?6,?7,0,0,?8,?9)"
+	    " RETURNING id",
 	[S_OB_GET] = "SELECT id, source, msgid, post_id, parent_id, author, email, html, state, attempts, next_try, last_error, comment_id, created FROM outbox WHERE id = ?1",
-	[S_OB_ATTEMPT] = "UPDATE outbox SET attempts = attempts + 1, next_try = ?2 WHERE id = ?1",
+	[S_OB_ATTEMPT] = "UPDATE outbox SET attempts = attempts + 1, next_try = ?2"
+	    " WHERE id = ?1 AND state = 0 AND next_try <= ?3",
 	[S_OB_FINISH] = "UPDATE outbox SET state = ?2, comment_id = ?3, last_error = ?4"
 	    " WHERE id = ?1",
 	[S_OB_RETRY] = "UPDATE outbox SET next_try = ?2, last_error = ?3 WHERE id = ?1",
@@ -43,17 +44,19 @@ static const char *stmt_sql[S_MAX] = {
 	    " state = CASE WHEN bounces + 1 >= ?2 THEN 2 ELSE state END WHERE id = ?1",
 	[S_SUB_FOR] = "SELECT s.id, s.group_id, g.name, s.thread, s.address, s.mode, s.state, s.bounces, s.created FROM subscribers s JOIN groups g ON g.id = s.group_id"
 	    " WHERE s.group_id = ?1 AND s.state = 1 AND (s.thread = '' OR s.thread = ?2)",
-	[S_MQ_ADD] = "INSERT OR IGNORE INTO mailq (subscriber_id, article_id, kind, state,"
-	    " attempts, next_try, data) VALUES (?1, ?2, ?3, 0, 0, ?4, ?5)",
+	[S_MQ_ADD] = "INSERT INTO mailq (subscriber_id, article_id, kind, state,"
+	    " attempts, next_try, data) VALUES (?1, ?2, ?3, 0, 0, ?4, ?5)"
+	    " ON CONFLICT DO NOTHING",
 	[S_MQ_DUE] = "SELECT id FROM mailq WHERE state = 0 AND next_try <= ?1 ORDER BY id"
 	    " LIMIT ?2",
 	[S_MQ_GET] = "SELECT id, subscriber_id, article_id, kind, state, attempts, data"
 	    " FROM mailq WHERE id = ?1",
 	[S_MQ_STATE] = "UPDATE mailq SET state = ?2, attempts = attempts + ?3, next_try = ?4"
 	    " WHERE id = ?1",
+	[S_MQ_CLAIM] = "UPDATE mailq SET state = ?2 WHERE id = ?1 AND state = 0",
 	[S_MQ_DEL] = "DELETE FROM mailq WHERE id = ?1",
 	[S_MQ_SENDING] = "SELECT id FROM mailq WHERE state = 1",
-	[S_ART_AFTER] = "SELECT id, msgid, version, over FROM articles WHERE id > ?1 AND live"
+	[S_ART_AFTER] = "SELECT id, msgid, version, over FROM articles WHERE id > ?1 AND live = 1"
 	    " ORDER BY id LIMIT ?2",
 	[S_ART_GROUPS] = "SELECT group_id FROM numbers WHERE article_id = ?1",
 	[S_MAX_ART] = "SELECT coalesce(max(id), 0) FROM articles",
@@ -61,8 +64,18 @@ static const char *stmt_sql[S_MAX] = {
 	    " ORDER BY subscriber_id, id",
 };
 
-/* Each file keeps the SQL of its statements; the handle caches them all. */
-#define prep(s, id)	prep_sql(s, id, stmt_sql[id])
+/* Where PostgreSQL's SQL differs: addresses compare without case through an index on
+ * lower(address) (SQLite: COLLATE NOCASE). */
+#define SUB_COLS	"SELECT s.id, s.group_id, g.name, s.thread, s.address, s.mode," \
+	" s.state, s.bounces, s.created FROM subscribers s JOIN groups g ON g.id = s.group_id"
+static const char *pg_sql[S_MAX] = {
+	[S_SUB_ADD] = "INSERT INTO subscribers (group_id, thread, address, mode, state, bounces,"
+	    " created) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)"
+	    " ON CONFLICT (group_id, thread, lower(address)) DO UPDATE SET mode = ?4,"
+	    " state = greatest(subscribers.state, ?5), bounces = 0",
+	[S_SUB_FIND] = SUB_COLS " WHERE s.group_id = ?1 AND s.thread = ?2"
+	    " AND lower(s.address) = lower(?3)",
+};
 
 /* Conditional GET validators. */
 
@@ -70,34 +83,34 @@ int
 store_fetch_cache_get(struct store *s, const char *source, const char *url, char **etag,
     time_t *last_modified)
 {
-	sqlite3_stmt	*st = prep(s, S_FC_GET);
+	struct stmt	*st = prep(s, S_FC_GET);
 	int		 rc;
 
 	*etag = NULL;
 	*last_modified = 0;
 	bind_text(st, 1, source);
 	bind_text(st, 2, url);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
+	rc = step(st);
+	if (rc == DB_ROW) {
 		*etag = col_str(st, 0);
-		*last_modified = (time_t)sqlite3_column_int64(st, 1);
+		*last_modified = (time_t)col_int(st, 1);
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	reset(st);
+	if (rc == DB_ROW)
 		return 0;
-	return rc == SQLITE_DONE ? 1 : dberr(s, "fetch cache get");
+	return rc == DB_DONE ? 1 : dberr(s, "fetch cache get");
 }
 
 int
 store_fetch_cache_put(struct store *s, const char *source, const char *url,
     const char *etag, time_t last_modified)
 {
-	sqlite3_stmt	*st = prep(s, S_FC_PUT);
+	struct stmt	*st = prep(s, S_FC_PUT);
 
 	bind_text(st, 1, source);
 	bind_text(st, 2, url);
 	bind_text(st, 3, etag);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)last_modified);
+	bind_int(st, 4, (long long)last_modified);
 	return run(s, st, "fetch cache put");
 }
 
@@ -117,82 +130,84 @@ store_outbox_clear(struct store_outbox *e)
 }
 
 static void
-outbox_row(sqlite3_stmt *st, struct store_outbox *e)
+outbox_row(struct stmt *st, struct store_outbox *e)
 {
 	memset(e, 0, sizeof(*e));
-	e->id = sqlite3_column_int64(st, 0);
+	e->id = col_int(st, 0);
 	e->source = col_str(st, 1);
 	e->msgid = col_str(st, 2);
-	e->post_id = sqlite3_column_int64(st, 3);
-	e->parent_id = sqlite3_column_int64(st, 4);
+	e->post_id = col_int(st, 3);
+	e->parent_id = col_int(st, 4);
 	e->author = col_str(st, 5);
 	e->email = col_str(st, 6);
 	e->html = col_str(st, 7);
-	e->state = sqlite3_column_int(st, 8);
-	e->attempts = sqlite3_column_int(st, 9);
-	e->next_try = (time_t)sqlite3_column_int64(st, 10);
+	e->state = col_int(st, 8);
+	e->attempts = col_int(st, 9);
+	e->next_try = (time_t)col_int(st, 10);
 	e->last_error = col_str(st, 11);
-	e->comment_id = sqlite3_column_int64(st, 12);
-	e->created = (time_t)sqlite3_column_int64(st, 13);
+	e->comment_id = col_int(st, 12);
+	e->created = (time_t)col_int(st, 13);
 }
 
 int
 store_outbox_add(struct store *s, const struct store_outbox *e, long long *id)
 {
-	sqlite3_stmt	*st = prep(s, S_OB_ADD);
+	struct stmt	*st = prep(s, S_OB_ADD);
+	long long	 one;
 
 	bind_text(st, 1, e->source);
 	bind_text(st, 2, e->msgid);
-	sqlite3_bind_int64(st, 3, e->post_id);
-	sqlite3_bind_int64(st, 4, e->parent_id);
+	bind_int(st, 3, e->post_id);
+	bind_int(st, 4, e->parent_id);
 	bind_text(st, 5, e->author);
 	bind_text(st, 6, e->email);
 	bind_text(st, 7, e->html);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)e->next_try);
-	sqlite3_bind_int64(st, 9, (sqlite3_int64)time(NULL));
+	bind_int(st, 8, (long long)e->next_try);
+	bind_int(st, 9, (long long)time(NULL));
 	/* Outside a transaction this is its own: durable (WAL, synchronous) on return. */
-	if (run(s, st, "outbox add") == -1)
-		return -1;
-	if (id != NULL)
-		*id = sqlite3_last_insert_rowid(s->db);
-	return 0;
+	if (id == NULL)
+		id = &one;
+	return one_int(s, st, id, "outbox add") == 0 ? 0 : -1;
 }
 
 int
 store_outbox_get(struct store *s, long long id, struct store_outbox *e)
 {
-	sqlite3_stmt	*st = prep(s, S_OB_GET);
+	struct stmt	*st = prep(s, S_OB_GET);
 	int		 rc;
 
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW)
+	bind_int(st, 1, id);
+	rc = step(st);
+	if (rc == DB_ROW)
 		outbox_row(st, e);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	reset(st);
+	if (rc == DB_ROW)
 		return 0;
-	return rc == SQLITE_DONE ? 1 : dberr(s, "outbox get");
+	return rc == DB_DONE ? 1 : dberr(s, "outbox get");
 }
 
 int
-store_outbox_attempt(struct store *s, long long id, time_t next_try)
+store_outbox_attempt(struct store *s, long long id, time_t now, time_t next_try)
 {
-	sqlite3_stmt	*st = prep(s, S_OB_ATTEMPT);
+	struct stmt	*st = prep(s, S_OB_ATTEMPT);
 
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)next_try);
-	return run(s, st, "outbox attempt");
+	bind_int(st, 1, id);
+	bind_int(st, 2, (long long)next_try);
+	bind_int(st, 3, (long long)now);
+	if (run(s, st, "outbox attempt") == -1)
+		return -1;
+	return s->changes > 0 ? 0 : 1;
 }
 
 int
 store_outbox_finish(struct store *s, long long id, int state, long long comment_id,
     const char *error)
 {
-	sqlite3_stmt	*st = prep(s, S_OB_FINISH);
+	struct stmt	*st = prep(s, S_OB_FINISH);
 
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int(st, 2, state);
-	sqlite3_bind_int64(st, 3, comment_id);
+	bind_int(st, 1, id);
+	bind_int(st, 2, state);
+	bind_int(st, 3, comment_id);
 	bind_text(st, 4, error);
 	return run(s, st, "outbox finish");
 }
@@ -200,10 +215,10 @@ store_outbox_finish(struct store *s, long long id, int state, long long comment_
 int
 store_outbox_retry(struct store *s, long long id, time_t next_try, const char *error)
 {
-	sqlite3_stmt	*st = prep(s, S_OB_RETRY);
+	struct stmt	*st = prep(s, S_OB_RETRY);
 
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)next_try);
+	bind_int(st, 1, id);
+	bind_int(st, 2, (long long)next_try);
 	bind_text(st, 3, error);
 	return run(s, st, "outbox retry");
 }
@@ -211,9 +226,9 @@ store_outbox_retry(struct store *s, long long id, time_t next_try, const char *e
 int
 store_outbox_due(struct store *s, time_t now, store_id_cb cb, void *arg)
 {
-	sqlite3_stmt	*st = prep(s, S_OB_DUE);
+	struct stmt	*st = prep(s, S_OB_DUE);
 
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
+	bind_int(st, 1, (long long)now);
 	return each_id(s, st, cb, arg, "outbox due");
 }
 
@@ -221,10 +236,10 @@ int
 store_outbox_by_comment(struct store *s, const char *source, long long comment_id,
     char **msgid)
 {
-	sqlite3_stmt	*st = prep(s, S_OB_BY_COMMENT);
+	struct stmt	*st = prep(s, S_OB_BY_COMMENT);
 
 	bind_text(st, 1, source);
-	sqlite3_bind_int64(st, 2, comment_id);
+	bind_int(st, 2, comment_id);
 	return one_str(s, st, msgid, "outbox by comment");
 }
 
@@ -232,25 +247,25 @@ int
 store_outbox_unmatched(struct store *s, const char *source, long long post_id,
     store_outbox_cb cb, void *arg)
 {
-	sqlite3_stmt		*st = prep(s, S_OB_UNMATCHED);
+	struct stmt		*st = prep(s, S_OB_UNMATCHED);
 	struct store_outbox	*v = NULL;
 	size_t			 n = 0, i;
 	int			 rc, stop = 0;
 
 	bind_text(st, 1, source);
-	sqlite3_bind_int64(st, 2, post_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	bind_int(st, 2, post_id);
+	while ((rc = step(st)) == DB_ROW) {
 		v = xreallocarray(v, n + 1, sizeof(*v));
 		outbox_row(st, &v[n++]);
 	}
-	sqlite3_reset(st);
+	reset(st);
 	for (i = 0; i < n; i++) {
 		if (!stop && cb(&v[i], arg) != 0)
 			stop = 1;
 		store_outbox_clear(&v[i]);
 	}
 	free(v);
-	return rc == SQLITE_DONE ? 0 : dberr(s, "outbox unmatched");
+	return rc == DB_DONE ? 0 : dberr(s, "outbox unmatched");
 }
 
 /* Subscribers. */
@@ -265,49 +280,49 @@ store_sub_clear(struct store_sub *b)
 }
 
 static void
-sub_row(sqlite3_stmt *st, struct store_sub *b)
+sub_row(struct stmt *st, struct store_sub *b)
 {
 	memset(b, 0, sizeof(*b));
-	b->id = sqlite3_column_int64(st, 0);
-	b->group_id = sqlite3_column_int64(st, 1);
+	b->id = col_int(st, 0);
+	b->group_id = col_int(st, 1);
 	b->group = col_str(st, 2);
 	b->thread = col_str(st, 3);
 	b->address = col_str(st, 4);
-	b->mode = sqlite3_column_int(st, 5);
-	b->state = sqlite3_column_int(st, 6);
-	b->bounces = sqlite3_column_int(st, 7);
-	b->created = (time_t)sqlite3_column_int64(st, 8);
+	b->mode = col_int(st, 5);
+	b->state = col_int(st, 6);
+	b->bounces = col_int(st, 7);
+	b->created = (time_t)col_int(st, 8);
 }
 
 static int
-sub_one(struct store *s, sqlite3_stmt *st, struct store_sub *b, const char *what)
+sub_one(struct store *s, struct stmt *st, struct store_sub *b, const char *what)
 {
-	int	rc = sqlite3_step(st);
+	int	rc = step(st);
 
-	if (rc == SQLITE_ROW)
+	if (rc == DB_ROW)
 		sub_row(st, b);
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	reset(st);
+	if (rc == DB_ROW)
 		return 0;
-	return rc == SQLITE_DONE ? 1 : dberr(s, what);
+	return rc == DB_DONE ? 1 : dberr(s, what);
 }
 
 int
 store_sub_add(struct store *s, long long group_id, const char *thread, const char *address,
     int mode, int state, struct store_sub *out)
 {
-	sqlite3_stmt	*st = prep(s, S_SUB_ADD);
+	struct stmt	*st = prep(s, S_SUB_ADD);
 
-	sqlite3_bind_int64(st, 1, group_id);
+	bind_int(st, 1, group_id);
 	bind_text(st, 2, thread ? thread : "");
 	bind_text(st, 3, address);
-	sqlite3_bind_int(st, 4, mode);
-	sqlite3_bind_int(st, 5, state);
-	sqlite3_bind_int64(st, 6, (sqlite3_int64)time(NULL));
+	bind_int(st, 4, mode);
+	bind_int(st, 5, state);
+	bind_int(st, 6, (long long)time(NULL));
 	if (run(s, st, "subscribe") == -1)
 		return -1;
 	st = prep(s, S_SUB_FIND);
-	sqlite3_bind_int64(st, 1, group_id);
+	bind_int(st, 1, group_id);
 	bind_text(st, 2, thread ? thread : "");
 	bind_text(st, 3, address);
 	return sub_one(s, st, out, "subscriber") == 0 ? 0 : -1;
@@ -316,9 +331,9 @@ store_sub_add(struct store *s, long long group_id, const char *thread, const cha
 int
 store_sub_get(struct store *s, long long id, struct store_sub *b)
 {
-	sqlite3_stmt	*st = prep(s, S_SUB_GET);
+	struct stmt	*st = prep(s, S_SUB_GET);
 
-	sqlite3_bind_int64(st, 1, id);
+	bind_int(st, 1, id);
 	return sub_one(s, st, b, "subscriber get");
 }
 
@@ -326,9 +341,9 @@ int
 store_sub_find(struct store *s, long long group_id, const char *thread,
     const char *address, struct store_sub *b)
 {
-	sqlite3_stmt	*st = prep(s, S_SUB_FIND);
+	struct stmt	*st = prep(s, S_SUB_FIND);
 
-	sqlite3_bind_int64(st, 1, group_id);
+	bind_int(st, 1, group_id);
 	bind_text(st, 2, thread ? thread : "");
 	bind_text(st, 3, address);
 	return sub_one(s, st, b, "subscriber find");
@@ -337,57 +352,57 @@ store_sub_find(struct store *s, long long group_id, const char *thread,
 int
 store_sub_state(struct store *s, long long id, int state)
 {
-	sqlite3_stmt	*st = prep(s, S_SUB_STATE);
+	struct stmt	*st = prep(s, S_SUB_STATE);
 
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int(st, 2, state);
+	bind_int(st, 1, id);
+	bind_int(st, 2, state);
 	return run(s, st, "subscriber state");
 }
 
 int
 store_sub_del(struct store *s, long long id)
 {
-	sqlite3_stmt	*st = prep(s, S_SUB_DEL);
+	struct stmt	*st = prep(s, S_SUB_DEL);
 
-	sqlite3_bind_int64(st, 1, id);
+	bind_int(st, 1, id);
 	return run(s, st, "unsubscribe");
 }
 
 int
 store_sub_bounce(struct store *s, long long id, int limit)
 {
-	sqlite3_stmt	*st = prep(s, S_SUB_BOUNCE);
+	struct stmt	*st = prep(s, S_SUB_BOUNCE);
 
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int(st, 2, limit);
+	bind_int(st, 1, id);
+	bind_int(st, 2, limit);
 	return run(s, st, "bounce");
 }
 
 static int
-sub_list(struct store *s, sqlite3_stmt *st, store_sub_cb cb, void *arg, const char *what)
+sub_list(struct store *s, struct stmt *st, store_sub_cb cb, void *arg, const char *what)
 {
 	struct store_sub	*v = NULL;
 	size_t			 n = 0, i;
 	int			 rc, stop = 0;
 
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	while ((rc = step(st)) == DB_ROW) {
 		v = xreallocarray(v, n + 1, sizeof(*v));
 		sub_row(st, &v[n++]);
 	}
-	sqlite3_reset(st);
+	reset(st);
 	for (i = 0; i < n; i++) {
 		if (!stop && cb(&v[i], arg) != 0)
 			stop = 1;
 		store_sub_clear(&v[i]);
 	}
 	free(v);
-	return rc == SQLITE_DONE ? 0 : dberr(s, what);
+	return rc == DB_DONE ? 0 : dberr(s, what);
 }
 
 int
 store_sub_each(struct store *s, const char *group, store_sub_cb cb, void *arg)
 {
-	sqlite3_stmt	*st = prep(s, S_SUB_EACH);
+	struct stmt	*st = prep(s, S_SUB_EACH);
 
 	bind_text(st, 1, group);
 	return sub_list(s, st, cb, arg, "subscribers");
@@ -397,9 +412,9 @@ int
 store_sub_for(struct store *s, long long group_id, const char *thread, store_sub_cb cb,
     void *arg)
 {
-	sqlite3_stmt	*st = prep(s, S_SUB_FOR);
+	struct stmt	*st = prep(s, S_SUB_FOR);
 
-	sqlite3_bind_int64(st, 1, group_id);
+	bind_int(st, 1, group_id);
 	bind_text(st, 2, thread ? thread : "");
 	return sub_list(s, st, cb, arg, "subscribers for");
 }
@@ -410,54 +425,54 @@ int
 store_mq_add(struct store *s, long long sub_id, long long article_id, int kind,
     time_t next_try, const char *data, size_t len)
 {
-	sqlite3_stmt	*st = prep(s, S_MQ_ADD);
+	struct stmt	*st = prep(s, S_MQ_ADD);
 
-	sqlite3_bind_int64(st, 1, sub_id);
-	sqlite3_bind_int64(st, 2, article_id);
-	sqlite3_bind_int(st, 3, kind);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)next_try);
+	bind_int(st, 1, sub_id);
+	bind_int(st, 2, article_id);
+	bind_int(st, 3, kind);
+	bind_int(st, 4, (long long)next_try);
 	if (data != NULL)
-		sqlite3_bind_blob(st, 5, data, (int)len, SQLITE_STATIC);
+		bind_blob(st, 5, data, len);
 	return run(s, st, "mail queue add");
 }
 
 int
 store_mq_due(struct store *s, time_t now, int limit, store_id_cb cb, void *arg)
 {
-	sqlite3_stmt	*st = prep(s, S_MQ_DUE);
+	struct stmt	*st = prep(s, S_MQ_DUE);
 
-	sqlite3_bind_int64(st, 1, (sqlite3_int64)now);
-	sqlite3_bind_int(st, 2, limit);
+	bind_int(st, 1, (long long)now);
+	bind_int(st, 2, limit);
 	return each_id(s, st, cb, arg, "mail queue due");
 }
 
 int
 store_mq_get(struct store *s, long long id, struct store_mq *q)
 {
-	sqlite3_stmt	*st = prep(s, S_MQ_GET);
+	struct stmt	*st = prep(s, S_MQ_GET);
 	int		 rc;
 
 	memset(q, 0, sizeof(*q));
-	sqlite3_bind_int64(st, 1, id);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_ROW) {
-		q->id = sqlite3_column_int64(st, 0);
-		q->sub_id = sqlite3_column_int64(st, 1);
-		q->article_id = sqlite3_column_int64(st, 2);
-		q->kind = sqlite3_column_int(st, 3);
-		q->state = sqlite3_column_int(st, 4);
-		q->attempts = sqlite3_column_int(st, 5);
-		if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
-			q->len = (size_t)sqlite3_column_bytes(st, 6);
+	bind_int(st, 1, id);
+	rc = step(st);
+	if (rc == DB_ROW) {
+		q->id = col_int(st, 0);
+		q->sub_id = col_int(st, 1);
+		q->article_id = col_int(st, 2);
+		q->kind = col_int(st, 3);
+		q->state = col_int(st, 4);
+		q->attempts = col_int(st, 5);
+		if (!col_null(st, 6)) {
+			q->len = (size_t)col_bytes(st, 6);
 			q->data = xmalloc(q->len + 1);
-			memcpy(q->data, sqlite3_column_blob(st, 6), q->len);
+			memcpy(q->data, col_blob(st, 6), q->len);
 			q->data[q->len] = '\0';
 		}
 	}
-	sqlite3_reset(st);
-	if (rc == SQLITE_ROW)
+	reset(st);
+	if (rc == DB_ROW)
 		return 0;
-	return rc == SQLITE_DONE ? 1 : dberr(s, "mail queue get");
+	return rc == DB_DONE ? 1 : dberr(s, "mail queue get");
 }
 
 void
@@ -470,21 +485,33 @@ store_mq_clear(struct store_mq *q)
 int
 store_mq_state(struct store *s, long long id, int state, int attempts_add, time_t next_try)
 {
-	sqlite3_stmt	*st = prep(s, S_MQ_STATE);
+	struct stmt	*st = prep(s, S_MQ_STATE);
 
-	sqlite3_bind_int64(st, 1, id);
-	sqlite3_bind_int(st, 2, state);
-	sqlite3_bind_int(st, 3, attempts_add);
-	sqlite3_bind_int64(st, 4, (sqlite3_int64)next_try);
+	bind_int(st, 1, id);
+	bind_int(st, 2, state);
+	bind_int(st, 3, attempts_add);
+	bind_int(st, 4, (long long)next_try);
 	return run(s, st, "mail queue state");
+}
+
+int
+store_mq_claim(struct store *s, long long id, int state)
+{
+	struct stmt	*st = prep(s, S_MQ_CLAIM);
+
+	bind_int(st, 1, id);
+	bind_int(st, 2, state);
+	if (run(s, st, "mail queue claim") == -1)
+		return -1;
+	return s->changes > 0 ? 0 : 1;
 }
 
 int
 store_mq_del(struct store *s, long long id)
 {
-	sqlite3_stmt	*st = prep(s, S_MQ_DEL);
+	struct stmt	*st = prep(s, S_MQ_DEL);
 
-	sqlite3_bind_int64(st, 1, id);
+	bind_int(st, 1, id);
 	return run(s, st, "mail queue del");
 }
 
@@ -498,7 +525,7 @@ int
 store_articles_after(struct store *s, long long after, int limit, store_newart_cb cb,
     void *arg)
 {
-	sqlite3_stmt	*st = prep(s, S_ART_AFTER);
+	struct stmt	*st = prep(s, S_ART_AFTER);
 	struct {
 		long long	 id;
 		char		*msgid, *over;
@@ -507,17 +534,17 @@ store_articles_after(struct store *s, long long after, int limit, store_newart_c
 	size_t		 n = 0, i;
 	int		 rc, stop = 0;
 
-	sqlite3_bind_int64(st, 1, after);
-	sqlite3_bind_int(st, 2, limit);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	bind_int(st, 1, after);
+	bind_int(st, 2, limit);
+	while ((rc = step(st)) == DB_ROW) {
 		v = xreallocarray(v, n + 1, sizeof(*v));
-		v[n].id = sqlite3_column_int64(st, 0);
+		v[n].id = col_int(st, 0);
 		v[n].msgid = col_str(st, 1);
-		v[n].version = sqlite3_column_int(st, 2);
+		v[n].version = col_int(st, 2);
 		v[n].over = col_str(st, 3);
 		n++;
 	}
-	sqlite3_reset(st);
+	reset(st);
 	for (i = 0; i < n; i++) {
 		if (!stop && cb(v[i].id, v[i].msgid, v[i].version, v[i].over, arg) != 0)
 			stop = 1;
@@ -525,27 +552,27 @@ store_articles_after(struct store *s, long long after, int limit, store_newart_c
 		free(v[i].over);
 	}
 	free(v);
-	return rc == SQLITE_DONE ? 0 : dberr(s, "articles after");
+	return rc == DB_DONE ? 0 : dberr(s, "articles after");
 }
 
 int
 store_article_groups(struct store *s, long long article_id, long long *gids, int max)
 {
-	sqlite3_stmt	*st = prep(s, S_ART_GROUPS);
+	struct stmt	*st = prep(s, S_ART_GROUPS);
 	int		 n = 0, rc;
 
-	sqlite3_bind_int64(st, 1, article_id);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+	bind_int(st, 1, article_id);
+	while ((rc = step(st)) == DB_ROW)
 		if (n < max)
-			gids[n++] = sqlite3_column_int64(st, 0);
-	sqlite3_reset(st);
-	return rc == SQLITE_DONE ? n : dberr(s, "article groups");
+			gids[n++] = col_int(st, 0);
+	reset(st);
+	return rc == DB_DONE ? n : dberr(s, "article groups");
 }
 
 long long
 store_max_article(struct store *s)
 {
-	sqlite3_stmt	*st = prep(s, S_MAX_ART);
+	struct stmt	*st = prep(s, S_MAX_ART);
 	long long	 v = 0;
 
 	one_int(s, st, &v, "max article");
@@ -555,22 +582,22 @@ store_max_article(struct store *s)
 int
 store_mq_kind(struct store *s, int kind, store_mq_cb cb, void *arg)
 {
-	sqlite3_stmt	*st = prep(s, S_MQ_KIND);
+	struct stmt	*st = prep(s, S_MQ_KIND);
 	long long	*v = NULL;
 	size_t		 n = 0, i;
 	int		 rc;
 
-	sqlite3_bind_int(st, 1, kind);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+	bind_int(st, 1, kind);
+	while ((rc = step(st)) == DB_ROW) {
 		v = xreallocarray(v, n + 3, sizeof(*v));
-		v[n++] = sqlite3_column_int64(st, 0);
-		v[n++] = sqlite3_column_int64(st, 1);
-		v[n++] = sqlite3_column_int64(st, 2);
+		v[n++] = col_int(st, 0);
+		v[n++] = col_int(st, 1);
+		v[n++] = col_int(st, 2);
 	}
-	sqlite3_reset(st);
+	reset(st);
 	for (i = 0; i < n; i += 3)
 		if (cb(v[i], v[i + 1], v[i + 2], arg) != 0)
 			break;
 	free(v);
-	return rc == SQLITE_DONE ? 0 : dberr(s, "mail queue kind");
+	return rc == DB_DONE ? 0 : dberr(s, "mail queue kind");
 }

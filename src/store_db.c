@@ -1,0 +1,748 @@
+/* store_db.c: the store's two engines behind one small layer (store_int.h): SQLite for
+ * one machine, PostgreSQL (libpq) for several confabd sharing one database. Opening,
+ * schema migrations, transactions and read snapshots, and statements. */
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "store.h"
+#include "store_int.h"
+
+/* SQLite's forward migrations: migrations[v] takes schema version v to v + 1. */
+static const char *migrations[] = {
+	/* 0 -> 1 */
+	"CREATE TABLE meta (key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
+	"CREATE TABLE sources (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE);"
+	"CREATE TABLE groups (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,"
+	"  description TEXT, created INTEGER NOT NULL, posting INTEGER NOT NULL,"
+	"  next_num INTEGER NOT NULL);"
+	"CREATE TABLE items (source_id INTEGER NOT NULL REFERENCES sources(id),"
+	"  post_id INTEGER NOT NULL, comment_id INTEGER NOT NULL, kind INTEGER NOT NULL,"
+	"  state INTEGER NOT NULL, parent_id INTEGER NOT NULL, post_link TEXT, title TEXT,"
+	"  author TEXT, email TEXT, url TEXT, link TEXT, html TEXT, date INTEGER,"
+	"  categories TEXT, hash TEXT NOT NULL, msgid TEXT, gen INTEGER NOT NULL,"
+	"  dirty INTEGER NOT NULL, article_id INTEGER NOT NULL,"
+	"  PRIMARY KEY (source_id, post_id, comment_id)) WITHOUT ROWID;"
+	"CREATE INDEX items_dirty ON items (source_id, dirty) WHERE dirty;"
+	"CREATE INDEX items_link ON items (source_id, link) WHERE comment_id = 0;"
+	"CREATE TABLE articles (id INTEGER PRIMARY KEY, msgid TEXT NOT NULL UNIQUE,"
+	"  source_id INTEGER, post_id INTEGER, comment_id INTEGER, version INTEGER,"
+	"  live INTEGER NOT NULL, date INTEGER NOT NULL, arrived INTEGER NOT NULL,"
+	"  data BLOB NOT NULL, head_len INTEGER NOT NULL, over TEXT NOT NULL);"
+	"CREATE INDEX articles_date ON articles (date);"
+	"CREATE INDEX articles_arrived ON articles (arrived);"
+	"CREATE TABLE numbers (group_id INTEGER NOT NULL, num INTEGER NOT NULL,"
+	"  article_id INTEGER NOT NULL, PRIMARY KEY (group_id, num)) WITHOUT ROWID;"
+	"CREATE INDEX numbers_article ON numbers (article_id);"
+	"CREATE TABLE users (name TEXT PRIMARY KEY, hash TEXT NOT NULL) WITHOUT ROWID;",
+	/* 1 -> 2: live sources and the outbox */
+	"ALTER TABLE items ADD COLUMN comments_url TEXT;"
+	"CREATE TABLE fetch_cache (source TEXT NOT NULL, url TEXT NOT NULL, etag TEXT,"
+	"  last_modified INTEGER, PRIMARY KEY (source, url)) WITHOUT ROWID;"
+	"CREATE TABLE outbox (id INTEGER PRIMARY KEY, source TEXT NOT NULL,"
+	"  msgid TEXT NOT NULL UNIQUE, post_id INTEGER NOT NULL, parent_id INTEGER NOT NULL,"
+	"  author TEXT, email TEXT, html TEXT NOT NULL, state INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL, next_try INTEGER NOT NULL, last_error TEXT,"
+	"  comment_id INTEGER NOT NULL DEFAULT 0, created INTEGER NOT NULL);"
+	"CREATE INDEX outbox_due ON outbox (state, next_try);"
+	"CREATE INDEX outbox_comment ON outbox (source, comment_id);",
+	/* 2 -> 3: mailing lists */
+	"CREATE TABLE subscribers (id INTEGER PRIMARY KEY, group_id INTEGER NOT NULL,"
+	"  thread TEXT NOT NULL, address TEXT NOT NULL COLLATE NOCASE, mode INTEGER NOT NULL,"
+	"  state INTEGER NOT NULL, bounces INTEGER NOT NULL, created INTEGER NOT NULL,"
+	"  UNIQUE (group_id, thread, address));"
+	"CREATE TABLE mailq (id INTEGER PRIMARY KEY, subscriber_id INTEGER NOT NULL,"
+	"  article_id INTEGER NOT NULL, kind INTEGER NOT NULL, state INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL, next_try INTEGER NOT NULL, data BLOB,"
+	"  UNIQUE (subscriber_id, article_id, kind));"
+	"CREATE INDEX mailq_due ON mailq (state, next_try);",
+	/* 3 -> 4: live counts kept, not counted: GROUP in O(log n) */
+	"ALTER TABLE numbers ADD COLUMN live INTEGER NOT NULL DEFAULT 1;"
+	"UPDATE numbers SET live = (SELECT a.live FROM articles a WHERE a.id = article_id);"
+	"CREATE INDEX numbers_live ON numbers (group_id, live, num);"
+	"ALTER TABLE groups ADD COLUMN live_count INTEGER NOT NULL DEFAULT 0;"
+	"UPDATE groups SET live_count = (SELECT count(*) FROM numbers n"
+	"  WHERE n.group_id = groups.id AND n.live);",
+	/* 4 -> 5: one mail per subscriber and article; any number of notices */
+	"CREATE TABLE mailq5 (id INTEGER PRIMARY KEY, subscriber_id INTEGER NOT NULL,"
+	"  article_id INTEGER NOT NULL, kind INTEGER NOT NULL, state INTEGER NOT NULL,"
+	"  attempts INTEGER NOT NULL, next_try INTEGER NOT NULL, data BLOB);"
+	"INSERT INTO mailq5 SELECT * FROM mailq;"
+	"DROP TABLE mailq;"
+	"ALTER TABLE mailq5 RENAME TO mailq;"
+	"CREATE INDEX mailq_due ON mailq (state, next_try);"
+	"CREATE UNIQUE INDEX mailq_once ON mailq (subscriber_id, article_id, kind)"
+	"  WHERE article_id > 0;",
+	/* 5 -> 6: leases (one instance at a time does the background work) */
+	"CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL,"
+	"  until INTEGER NOT NULL) WITHOUT ROWID;",
+};
+#define NMIGRATIONS	(int)(sizeof(migrations) / sizeof(migrations[0]))
+#define NMIGRATIONS	(int)(sizeof(migrations) / sizeof(migrations[0]))
+
+/* PostgreSQL stores begin at version 6: pg_migrations[0] makes an empty database that,
+ * and pg_migrations[v - 5] takes v to v + 1 after it. bytea where SQLite keeps octets
+ * as they came (articles, overview lines, prepared mail): text must be valid in the
+ * database's encoding. */
+#define PG_FIRST	6
+static const char *pg_migrations[] = {
+	/* 0 -> 6 */
+	"CREATE TABLE schema_version (version integer NOT NULL);"
+	"INSERT INTO schema_version VALUES (0);"
+	"CREATE TABLE meta (key text PRIMARY KEY, value text);"
+	"CREATE TABLE sources (id bigserial PRIMARY KEY, name text NOT NULL UNIQUE);"
+	"CREATE TABLE groups (id bigserial PRIMARY KEY, name text NOT NULL UNIQUE,"
+	"  description text, created bigint NOT NULL, posting integer NOT NULL,"
+	"  next_num bigint NOT NULL, live_count bigint NOT NULL DEFAULT 0);"
+	"CREATE TABLE items (source_id bigint NOT NULL REFERENCES sources(id),"
+	"  post_id bigint NOT NULL, comment_id bigint NOT NULL, kind integer NOT NULL,"
+	"  state integer NOT NULL, parent_id bigint NOT NULL, post_link text, title text,"
+	"  author text, email text, url text, link text, html text, date bigint,"
+	"  categories text, hash text NOT NULL, msgid text, gen bigint NOT NULL,"
+	"  dirty integer NOT NULL, article_id bigint NOT NULL, comments_url text,"
+	"  PRIMARY KEY (source_id, post_id, comment_id));"
+	"CREATE INDEX items_dirty ON items (source_id) WHERE dirty <> 0;"
+	"CREATE INDEX items_link ON items (source_id, link) WHERE comment_id = 0;"
+	"CREATE TABLE articles (id bigserial PRIMARY KEY, msgid text NOT NULL UNIQUE,"
+	"  source_id bigint, post_id bigint, comment_id bigint, version integer,"
+	"  live integer NOT NULL, date bigint NOT NULL, arrived bigint NOT NULL,"
+	"  data bytea NOT NULL, head_len bigint NOT NULL, over bytea NOT NULL);"
+	"CREATE INDEX articles_date ON articles (date);"
+	"CREATE INDEX articles_arrived ON articles (arrived, id);"
+	"CREATE TABLE numbers (group_id bigint NOT NULL, num bigint NOT NULL,"
+	"  article_id bigint NOT NULL, live integer NOT NULL DEFAULT 1,"
+	"  PRIMARY KEY (group_id, num));"
+	"CREATE INDEX numbers_article ON numbers (article_id);"
+	"CREATE INDEX numbers_live ON numbers (group_id, live, num);"
+	"CREATE TABLE users (name text PRIMARY KEY, hash text NOT NULL);"
+	"CREATE TABLE fetch_cache (source text NOT NULL, url text NOT NULL, etag text,"
+	"  last_modified bigint, PRIMARY KEY (source, url));"
+	"CREATE TABLE outbox (id bigserial PRIMARY KEY, source text NOT NULL,"
+	"  msgid text NOT NULL UNIQUE, post_id bigint NOT NULL, parent_id bigint NOT NULL,"
+	"  author text, email text, html text NOT NULL, state integer NOT NULL,"
+	"  attempts integer NOT NULL, next_try bigint NOT NULL, last_error text,"
+	"  comment_id bigint NOT NULL DEFAULT 0, created bigint NOT NULL);"
+	"CREATE INDEX outbox_due ON outbox (state, next_try);"
+	"CREATE INDEX outbox_comment ON outbox (source, comment_id);"
+	"CREATE TABLE subscribers (id bigserial PRIMARY KEY, group_id bigint NOT NULL,"
+	"  thread text NOT NULL, address text NOT NULL, mode integer NOT NULL,"
+	"  state integer NOT NULL, bounces integer NOT NULL, created bigint NOT NULL);"
+	"CREATE UNIQUE INDEX subscribers_once ON subscribers (group_id, thread, lower(address));"
+	"CREATE TABLE mailq (id bigserial PRIMARY KEY, subscriber_id bigint NOT NULL,"
+	"  article_id bigint NOT NULL, kind integer NOT NULL, state integer NOT NULL,"
+	"  attempts integer NOT NULL, next_try bigint NOT NULL, data bytea);"
+	"CREATE INDEX mailq_due ON mailq (state, next_try);"
+	"CREATE UNIQUE INDEX mailq_once ON mailq (subscriber_id, article_id, kind)"
+	"  WHERE article_id > 0;"
+	"CREATE TABLE leases (name text PRIMARY KEY, owner text NOT NULL, until bigint NOT NULL);",
+};
+#define PG_NMIGRATIONS	(int)(sizeof(pg_migrations) / sizeof(pg_migrations[0]))
+#define PG_LAST		(PG_FIRST + PG_NMIGRATIONS - 1)
+
+/* The advisory lock every PostgreSQL write transaction takes: writers across all front
+ * ends follow one another as SQLite's do (numbers handed out in commit order, every
+ * check-then-write as one step); readers never wait for it. */
+#define PG_WRITE_LOCK	"SELECT pg_advisory_xact_lock(4367321)"
+
+static void
+pg_fail(struct store *s, const PGresult *r)
+{
+	const char	*m = r ? PQresultErrorMessage(r) : "";
+
+	if (*m == '\0')
+		m = PQerrorMessage(s->conn);
+	snprintf(s->err, sizeof(s->err), "%s", *m ? m : "PostgreSQL error");
+	s->err[strcspn(s->err, "\n")] = '\0';
+}
+
+static void
+notice(void *arg, const char *msg)
+{
+	(void)arg;
+	log_debug("store: PostgreSQL: %.*s", (int)strcspn(msg, "\n"), msg);
+}
+
+/* After (re)connecting: quiet notices; prepared statements are gone. */
+static void
+pg_session(struct store *s)
+{
+	PGresult	*r;
+
+	s->conn_gen++;
+	PQsetNoticeProcessor(s->conn, notice, NULL);
+	r = PQexec(s->conn, "SET client_min_messages = warning");
+	PQclear(r);
+}
+
+/* The connection is usable, or is made so: a lost one is reset, at most once a second,
+ * and never inside a transaction (that one is gone: its caller rolls back). */
+static int
+pg_ready(struct store *s)
+{
+	time_t	now;
+
+	if (PQstatus(s->conn) == CONNECTION_OK)
+		return 0;
+	now = time(NULL);
+	if (s->in_tx || s->reading || now == s->last_reset) {
+		snprintf(s->err, sizeof(s->err), "the connection to PostgreSQL is lost");
+		return -1;
+	}
+	s->last_reset = now;
+	PQreset(s->conn);
+	if (PQstatus(s->conn) != CONNECTION_OK) {
+		pg_fail(s, NULL);
+		return -1;
+	}
+	log_info("store: reconnected to PostgreSQL");
+	pg_session(s);
+	return 0;
+}
+
+static int
+exec(struct store *s, const char *sql)
+{
+	char		*msg = NULL;
+	PGresult	*r;
+	int		 rc = 0;
+
+	if (!s->pg) {
+		if (sqlite3_exec(s->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+			log_warn("store: %s", msg ? msg : "error");
+			sqlite3_free(msg);
+			return -1;
+		}
+		return 0;
+	}
+	if (pg_ready(s) == -1)
+		return dberr(s, "exec");
+	r = PQexec(s->conn, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK && PQresultStatus(r) != PGRES_TUPLES_OK) {
+		pg_fail(s, r);
+		rc = dberr(s, sql);
+	} else if (!strcmp(sql, "COMMIT") && !strcmp(PQcmdStatus(r), "ROLLBACK")) {
+		/* A transaction that failed earlier is rolled back, not committed. */
+		snprintf(s->err, sizeof(s->err), "the transaction was rolled back");
+		rc = dberr(s, sql);
+	}
+	PQclear(r);
+	return rc;
+}
+
+int
+dberr(struct store *s, const char *what)
+{
+	log_warn("store: %s: %s", what, s->pg ? s->err : sqlite3_errmsg(s->db));
+	return -1;
+}
+
+static int
+pg_version(struct store *s)
+{
+	PGresult	*r;
+	int		 v = -1;
+
+	r = PQexec(s->conn, "SELECT CASE WHEN to_regclass('schema_version') IS NULL THEN 0"
+	    " ELSE (SELECT max(version) FROM schema_version) END");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		v = atoi(PQgetvalue(r, 0, 0));
+	else
+		pg_fail(s, r);
+	PQclear(r);
+	return v;
+}
+
+int
+store_schema_version(struct store *s)
+{
+	sqlite3_stmt	*st;
+	int		 v = -1;
+
+	if (s->pg)
+		return pg_ready(s) == 0 ? pg_version(s) : -1;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* One step of either engine's migrations, v -> v + 1 (PostgreSQL: 0 -> PG_FIRST). */
+static int
+migrate_step(struct store *s, int *v)
+{
+	char	sql[64];
+	int	to;
+
+	if (!s->pg) {
+		if (exec(s, migrations[*v]) == -1)
+			return -1;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", *v + 1);
+		to = *v + 1;
+	} else {
+		to = *v == 0 ? PG_FIRST : *v + 1;
+		if (exec(s, pg_migrations[*v == 0 ? 0 : *v - PG_FIRST + 1]) == -1)
+			return -1;
+		snprintf(sql, sizeof(sql), "UPDATE schema_version SET version = %d", to);
+	}
+	log_debug("store: migrated schema %d -> %d", *v, to);
+	*v = to;
+	return exec(s, sql);
+}
+
+static int
+migrate(struct store *s, char *err, size_t errlen)
+{
+	int	 v, last = s->pg ? PG_LAST : NMIGRATIONS;
+
+	/* Several front ends may start at once: one migrates, the others then see it. */
+	if (exec(s, s->pg ? "BEGIN; " PG_WRITE_LOCK : "BEGIN IMMEDIATE") == -1)
+		goto fail;
+	if ((v = store_schema_version(s)) < 0)
+		goto fail;
+	if (v > last) {
+		exec(s, "ROLLBACK");
+		snprintf(err, errlen, "store schema version %d is newer than this confab (%d)",
+		    v, last);
+		return -1;
+	}
+	while (v < last)
+		if (migrate_step(s, &v) == -1)
+			goto fail;
+	if (exec(s, "COMMIT") == -1)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "store migration failed: %s", s->pg ? s->err :
+	    sqlite3_errmsg(s->db));
+	exec(s, "ROLLBACK");
+	return -1;
+}
+
+static struct store *
+open_sqlite(struct store *s, const char *path, int busy_ms, char *err, size_t errlen)
+{
+	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path, s->db ? sqlite3_errmsg(s->db) :
+		    "cannot open");
+		return NULL;
+	}
+	sqlite3_busy_timeout(s->db, busy_ms);
+	sqlite3_extended_result_codes(s->db, 1);
+	/* New stores only (a no-op on an existing one): 8 KiB pages hold an item row
+	 * without overflow and make a big import a third faster than 4 KiB. */
+	if (exec(s, "PRAGMA page_size = 8192") == -1 ||
+	    exec(s, "PRAGMA journal_mode = WAL") == -1 ||
+	    exec(s, "PRAGMA synchronous = FULL") == -1 ||	/* durable at COMMIT */
+	    exec(s, "PRAGMA mmap_size = 1073741824") == -1 ||	/* no pread copies */
+	    exec(s, "PRAGMA foreign_keys = ON") == -1) {
+		snprintf(err, errlen, "%s: %s", path, sqlite3_errmsg(s->db));
+		return NULL;
+	}
+	return s;
+}
+
+static struct store *
+open_pg(struct store *s, const char *conninfo, char *err, size_t errlen)
+{
+	const char	*m;
+
+	/* A server that does not answer must not hang a front end: 5 s unless said. */
+	if (strstr(conninfo, "connect_timeout") != NULL || strstr(conninfo, "://") != NULL)
+		s->conninfo = xstrdup(conninfo);
+	else
+		xasprintf(&s->conninfo, "%s connect_timeout=5", conninfo);
+	s->conn = PQconnectdb(s->conninfo);
+	if (PQstatus(s->conn) != CONNECTION_OK) {
+		m = PQerrorMessage(s->conn);
+		snprintf(err, errlen, "PostgreSQL: %.*s", (int)strcspn(m, "\n"), m);
+		return NULL;
+	}
+	pg_session(s);
+	return s;
+}
+
+struct store *
+store_connect(int backend, const char *where, int busy_ms, char *err, size_t errlen)
+{
+	struct store	*s = xcalloc(1, sizeof(*s));
+	int		 i;
+
+	for (i = 0; i < S_MAX; i++) {
+		s->st[i].s = s;
+		s->st[i].id = (enum stmt_id)i;
+	}
+	s->pg = backend == STORE_POSTGRESQL;
+	if ((s->pg ? open_pg(s, where, err, errlen) :
+	    open_sqlite(s, where, busy_ms, err, errlen)) == NULL ||
+	    migrate(s, err, errlen) == -1) {
+		store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+struct store *
+store_open(const char *path, int busy_ms, char *err, size_t errlen)
+{
+	return store_connect(STORE_SQLITE, path, busy_ms, err, errlen);
+}
+
+int
+store_backend(const struct store *s)
+{
+	return s->pg ? STORE_POSTGRESQL : STORE_SQLITE;
+}
+
+void
+store_close(struct store *s)
+{
+	int	i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < S_MAX; i++) {
+		reset(&s->st[i]);
+		sqlite3_finalize(s->st[i].lite);
+		free(s->st[i].pgsql);
+	}
+	if (s->db != NULL) {
+		if (sqlite3_close(s->db) != SQLITE_OK)
+			log_warn("store: close: %s", sqlite3_errmsg(s->db));
+	}
+	if (s->conn != NULL)
+		PQfinish(s->conn);
+	free(s->conninfo);
+	free(s);
+}
+
+int
+store_begin(struct store *s)
+{
+	store_read_release(s);
+	if (exec(s, s->pg ? "BEGIN; " PG_WRITE_LOCK : "BEGIN IMMEDIATE") == -1) {
+		if (s->pg)
+			exec(s, "ROLLBACK");
+		return -1;
+	}
+	s->in_tx = 1;
+	return 0;
+}
+
+int
+store_commit(struct store *s)
+{
+	if (exec(s, "COMMIT") == -1)
+		return -1;
+	s->in_tx = 0;
+	return 0;
+}
+
+int
+store_rollback(struct store *s)
+{
+	s->in_tx = 0;
+	return exec(s, "ROLLBACK");
+}
+
+/* Read snapshots nest: the outermost begins and ends the transaction. */
+int
+store_read_begin(struct store *s)
+{
+	if (s->reading > 0) {
+		s->reading++;
+		return 0;
+	}
+	if (exec(s, s->pg ? "BEGIN ISOLATION LEVEL REPEATABLE READ" : "BEGIN") == -1)
+		return -1;
+	s->reading = 1;
+	s->snap++;
+	return 0;
+}
+
+long long
+store_read_id(struct store *s)
+{
+	return s->reading > 0 ? s->snap : 0;
+}
+
+int
+store_read_end(struct store *s)
+{
+	if (s->reading == 0 || --s->reading > 0)
+		return 0;
+	return exec(s, "COMMIT");
+}
+
+void
+store_read_hold(struct store *s)
+{
+	if (!s->held && store_read_begin(s) == 0)
+		s->held = 1;
+}
+
+void
+store_read_release(struct store *s)
+{
+	if (s->held) {
+		s->held = 0;
+		store_read_end(s);
+	}
+}
+
+/* Statements. */
+
+/* ?N -> $N, and the number of parameters. */
+static char *
+pg_rewrite(const char *sql, int *nparams)
+{
+	char	*out = xmalloc(strlen(sql) + 1), *o = out;
+	int	 n;
+
+	*nparams = 0;
+	for (; *sql; sql++) {
+		if (*sql == '?' && isdigit((unsigned char)sql[1])) {
+			*o++ = '$';
+			if ((n = atoi(sql + 1)) > *nparams)
+				*nparams = n;
+		} else
+			*o++ = *sql;
+	}
+	*o = '\0';
+	if (*nparams > DB_NPARAM)
+		fatal("store: a statement with %d parameters", *nparams);
+	return out;
+}
+
+struct stmt *
+prep_sql(struct store *s, enum stmt_id id, const char *sql, const char *pgsql)
+{
+	struct stmt	*st = &s->st[id];
+
+	if (s->pg) {
+		if (st->pgsql == NULL)
+			st->pgsql = pg_rewrite(pgsql ? pgsql : sql, &st->nparams);
+		reset(st);
+		return st;
+	}
+	if (st->lite == NULL) {
+		if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+		    &st->lite, NULL) != SQLITE_OK)
+			fatal("store: preparing statement %d: %s", id, sqlite3_errmsg(s->db));
+	} else {
+		sqlite3_reset(st->lite);
+		sqlite3_clear_bindings(st->lite);
+	}
+	return st;
+}
+
+void
+bind_int(struct stmt *st, int i, long long v)
+{
+	if (!st->s->pg) {
+		sqlite3_bind_int64(st->lite, i, v);
+		return;
+	}
+	snprintf(st->num[i - 1], sizeof(st->num[0]), "%lld", v);
+	st->val[i - 1] = st->num[i - 1];
+	st->fmt[i - 1] = 0;
+}
+
+void
+bind_text(struct stmt *st, int i, const char *v)
+{
+	if (!st->s->pg) {
+		if (v == NULL)
+			sqlite3_bind_null(st->lite, i);
+		else
+			sqlite3_bind_text(st->lite, i, v, -1, SQLITE_STATIC);
+		return;
+	}
+	st->val[i - 1] = v;
+	st->fmt[i - 1] = 0;
+}
+
+void
+bind_blob(struct stmt *st, int i, const void *v, size_t len)
+{
+	if (!st->s->pg) {
+		sqlite3_bind_blob(st->lite, i, v, (int)len, SQLITE_STATIC);
+		return;
+	}
+	st->val[i - 1] = v ? v : "";
+	st->len[i - 1] = (int)len;
+	st->fmt[i - 1] = 1;	/* binary: no escaping */
+}
+
+void
+bind_octets(struct stmt *st, int i, const char *v, size_t len)
+{
+	if (!st->s->pg)
+		sqlite3_bind_text(st->lite, i, v, (int)len, SQLITE_STATIC);
+	else
+		bind_blob(st, i, v, len);
+}
+
+static void
+free_row(struct stmt *st)
+{
+	int	i;
+
+	for (i = 0; i < DB_NCOL; i++) {
+		free(st->bytea[i]);
+		st->bytea[i] = NULL;
+	}
+}
+
+static int
+pg_exec(struct store *s, struct stmt *st)
+{
+	char		 name[16];
+	PGresult	*r;
+	ExecStatusType	 rc;
+
+	if (pg_ready(s) == -1)
+		return -1;
+	snprintf(name, sizeof(name), "s%d", st->id);
+	if (st->prepared != s->conn_gen) {
+		r = PQprepare(s->conn, name, st->pgsql, 0, NULL);
+		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+			pg_fail(s, r);
+			PQclear(r);
+			return -1;
+		}
+		PQclear(r);
+		st->prepared = s->conn_gen;
+	}
+	st->res = PQexecPrepared(s->conn, name, st->nparams, st->val, st->len, st->fmt, 0);
+	rc = PQresultStatus(st->res);
+	if (rc != PGRES_TUPLES_OK && rc != PGRES_COMMAND_OK) {
+		pg_fail(s, st->res);
+		PQclear(st->res);
+		st->res = NULL;
+		return -1;
+	}
+	s->changes = atoll(PQcmdTuples(st->res));
+	st->row = -1;
+	return 0;
+}
+
+int
+step(struct stmt *st)
+{
+	int	rc;
+
+	if (!st->s->pg) {
+		rc = sqlite3_step(st->lite);
+		return rc == SQLITE_ROW ? DB_ROW : rc == SQLITE_DONE ? DB_DONE : DB_ERR;
+	}
+	if (st->res == NULL && pg_exec(st->s, st) == -1)
+		return DB_ERR;
+	free_row(st);
+	return ++st->row < PQntuples(st->res) ? DB_ROW : DB_DONE;
+}
+
+void
+reset(struct stmt *st)
+{
+	if (!st->s->pg) {
+		if (st->lite != NULL)
+			sqlite3_reset(st->lite);
+		return;
+	}
+	free_row(st);
+	PQclear(st->res);
+	st->res = NULL;
+	memset(st->val, 0, sizeof(st->val));
+	memset(st->len, 0, sizeof(st->len));
+	memset(st->fmt, 0, sizeof(st->fmt));
+}
+
+int
+run(struct store *s, struct stmt *st, const char *what)
+{
+	int	rc = step(st);
+
+	if (!s->pg && rc != DB_ERR)
+		s->changes = sqlite3_changes(s->db);
+	reset(st);
+	return rc == DB_ERR ? dberr(s, what) : 0;
+}
+
+int
+col_null(struct stmt *st, int i)
+{
+	if (!st->s->pg)
+		return sqlite3_column_type(st->lite, i) == SQLITE_NULL;
+	return PQgetisnull(st->res, st->row, i);
+}
+
+long long
+col_int(struct stmt *st, int i)
+{
+	if (!st->s->pg)
+		return sqlite3_column_int64(st->lite, i);
+	return strtoll(PQgetvalue(st->res, st->row, i), NULL, 10);
+}
+
+#define BYTEAOID	17
+
+/* A bytea column decoded, NUL-terminated, once per row. */
+static const unsigned char *
+pg_bytea(struct stmt *st, int i)
+{
+	unsigned char	*raw;
+	size_t		 n;
+
+	if (st->bytea[i] == NULL) {
+		raw = PQunescapeBytea((const unsigned char *)PQgetvalue(st->res, st->row, i),
+		    &n);
+		if (raw == NULL)
+			fatal("store: out of memory");
+		st->bytea[i] = xmalloc(n + 1);
+		memcpy(st->bytea[i], raw, n);
+		st->bytea[i][n] = '\0';
+		st->bytea_len[i] = n;
+		PQfreemem(raw);
+	}
+	return st->bytea[i];
+}
+
+const char *
+col_text(struct stmt *st, int i)
+{
+	if (!st->s->pg)
+		return (const char *)sqlite3_column_text(st->lite, i);
+	if (PQgetisnull(st->res, st->row, i))
+		return NULL;
+	return PQftype(st->res, i) == BYTEAOID ? (const char *)pg_bytea(st, i) :
+	    PQgetvalue(st->res, st->row, i);
+}
+
+const void *
+col_blob(struct stmt *st, int i)
+{
+	if (!st->s->pg)
+		return sqlite3_column_blob(st->lite, i);
+	if (PQgetisnull(st->res, st->row, i))
+		return NULL;
+	return PQftype(st->res, i) == BYTEAOID ? pg_bytea(st, i) :
+	    (const void *)PQgetvalue(st->res, st->row, i);
+}
+
+size_t
+col_bytes(struct stmt *st, int i)
+{
+	if (!st->s->pg)
+		return (size_t)sqlite3_column_bytes(st->lite, i);
+	if (PQftype(st->res, i) == BYTEAOID) {
+		pg_bytea(st, i);
+		return st->bytea_len[i];
+	}
+	return (size_t)PQgetlength(st->res, st->row, i);
+}
