@@ -245,11 +245,17 @@ pg_version(struct store *s)
 	PGresult	*r;
 	int		 v = -1;
 
-	r = PQexec(s->conn, "SELECT CASE WHEN to_regclass('schema_version') IS NULL THEN 0"
-	    " ELSE (SELECT max(version) FROM schema_version) END");
-	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
-		v = atoi(PQgetvalue(r, 0, 0));
-	else
+	r = PQexec(s->conn, "SELECT to_regclass('schema_version') IS NOT NULL");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+	    strcmp(PQgetvalue(r, 0, 0), "t") != 0)
+		v = 0;		/* an empty database */
+	else if (PQresultStatus(r) == PGRES_TUPLES_OK) {
+		PQclear(r);
+		r = PQexec(s->conn, "SELECT max(version) FROM schema_version");
+		if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+			v = atoi(PQgetvalue(r, 0, 0));
+	}
+	if (v < 0)
 		pg_fail(s, r);
 	PQclear(r);
 	return v;
@@ -497,25 +503,29 @@ store_read_release(struct store *s)
 
 /* Statements. */
 
-/* ?N -> $N, and the number of parameters. */
+/* ?N -> $N; the number of parameters, and which the SQL uses (an unused one, bound
+ * for the statement's sibling, is typed text: PostgreSQL cannot infer it). */
 static char *
-pg_rewrite(const char *sql, int *nparams)
+pg_rewrite(const char *sql, int *nparams, Oid *types)
 {
 	char	*out = xmalloc(strlen(sql) + 1), *o = out;
-	int	 n;
+	int	 n, i, used[DB_NPARAM + 1] = { 0 };
 
 	*nparams = 0;
 	for (; *sql; sql++) {
 		if (*sql == '?' && isdigit((unsigned char)sql[1])) {
 			*o++ = '$';
-			if ((n = atoi(sql + 1)) > *nparams)
+			if ((n = atoi(sql + 1)) > DB_NPARAM)
+				fatal("store: a statement with %d parameters", n);
+			used[n] = 1;
+			if (n > *nparams)
 				*nparams = n;
 		} else
 			*o++ = *sql;
 	}
 	*o = '\0';
-	if (*nparams > DB_NPARAM)
-		fatal("store: a statement with %d parameters", *nparams);
+	for (i = 0; i < *nparams; i++)
+		types[i] = used[i + 1] ? 0 : 25;	/* TEXTOID */
 	return out;
 }
 
@@ -526,7 +536,7 @@ prep_sql(struct store *s, enum stmt_id id, const char *sql, const char *pgsql)
 
 	if (s->pg) {
 		if (st->pgsql == NULL)
-			st->pgsql = pg_rewrite(pgsql ? pgsql : sql, &st->nparams);
+			st->pgsql = pg_rewrite(pgsql ? pgsql : sql, &st->nparams, st->types);
 		reset(st);
 		return st;
 	}
@@ -610,7 +620,7 @@ pg_exec(struct store *s, struct stmt *st)
 		return -1;
 	snprintf(name, sizeof(name), "s%d", st->id);
 	if (st->prepared != s->conn_gen) {
-		r = PQprepare(s->conn, name, st->pgsql, 0, NULL);
+		r = PQprepare(s->conn, name, st->pgsql, st->nparams, st->types);
 		if (PQresultStatus(r) != PGRES_COMMAND_OK) {
 			pg_fail(s, r);
 			PQclear(r);

@@ -50,6 +50,7 @@ struct stmt {
 	char		*pgsql;		/* the SQL with $N parameters */
 	unsigned	 prepared;	/* connection generation it was prepared on */
 	int		 nparams;
+	Oid		 types[DB_NPARAM];
 	const char	*val[DB_NPARAM];
 	int		 len[DB_NPARAM], fmt[DB_NPARAM];
 	char		 num[DB_NPARAM][24];

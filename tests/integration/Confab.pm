@@ -37,12 +37,32 @@ sub run_cmd {
 	return $? >> 8;
 }
 
+# The store the tests run on: sqlite (default) or postgresql (CONFAB_TEST_STORE).
+sub test_backend { $ENV{CONFAB_TEST_STORE} // 'sqlite' }
+
 # new(server => [server] lines, sources => text (default: the demo local source),
-#     extra => more sections (e.g. [mail]), import => [files], start => 1)
+#     extra => more sections (e.g. [mail]), import => [files], start => 1,
+#     share => another Confab whose store this one uses too,
+#     backend => sqlite | postgresql (default test_backend))
 sub new {
 	my ($class, %o) = @_;
 	my $dir = tempdir('confab-test-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{KEEP});
 	my $self = bless { dir => $dir, port => $o{port} // free_port(), %o }, $class;
+	if ($o{share}) {
+		$self->{backend} = $o{share}{backend};
+		$self->{store} = $o{share}{store};
+		$self->{conninfo} = $o{share}{conninfo};
+	} else {
+		$self->{backend} = $o{backend} // test_backend();
+		if ($self->{backend} eq 'postgresql') {
+			require PG;
+			$self->{conninfo} = PG->shared->createdb;
+			$self->{conninfo} =~ s/host=\S+/host=@{[ PG->shared->dir ]}/ if $o{pg_socket};
+			$self->{store} = "backend = postgresql\nconninfo = $self->{conninfo}\n";
+		} else {
+			$self->{store} = "path = $dir/confab.db\n";
+		}
+	}
 	my $src = $o{sources} // <<"EOS";
 [source ecatworld]
 type = local
@@ -61,7 +81,7 @@ listen = 127.0.0.1:$self->{port}
 secret_file = $dir/secret
 $server
 [store]
-path = $dir/confab.db
+$self->{store}
 $src
 @{[ $o{extra} // '' ]}
 EOC
@@ -78,6 +98,23 @@ EOC
 
 sub dir  { $_[0]{dir} }
 sub conf { $_[0]{conf} }
+sub backend { $_[0]{backend} }
+
+# sql(query) -> the rows of a query on this instance's store, "|"-separated, or undef
+# when the engine's client is missing. hex(x): SQLite's hex(), PostgreSQL's encode().
+sub sql {
+	my ($self, $q) = @_;
+	my $out;
+	if ($self->{backend} eq 'postgresql') {
+		$q =~ s/\bhex\((\w+(?:\.\w+)?)\)/upper(encode($1, 'hex'))/g;
+		my ($db) = $self->{conninfo} =~ /dbname=(\S+)/;
+		return PG->shared->psql($db, $q);
+	}
+	return undef unless -x '/usr/bin/sqlite3';
+	$out = `sqlite3 -separator '|' '$self->{dir}/confab.db' "$q" 2>/dev/null`;
+	chomp $out;
+	return $out;
+}
 sub port { $_[0]{port} }
 sub log  { my $s = shift; open(my $f, '<', "$s->{dir}/confabd.log") or return ''; local $/; <$f> }
 

@@ -137,10 +137,8 @@ like($n->cmd("group $G"), qr/^211 29 1 29 /, 'group lowercase');
 my %db;
 sub db_article {
 	my ($id) = @_;
-	my $db = $c->dir . '/confab.db';
-	my $q = "SELECT hex(data), head_len FROM articles WHERE msgid = '$id'";
-	my $out = `sqlite3 -separator '|' '$db' "$q" 2>/dev/null`;
-	chomp $out;
+	my $out = $c->sql("SELECT hex(data), head_len FROM articles WHERE msgid = '$id'");
+	return () unless defined $out;
 	my ($hex, $hl) = split /\|/, $out;
 	return defined $hex ? (pack('H*', $hex), $hl) : ();
 }
@@ -610,7 +608,8 @@ SKIP: {
 		$cleanup->();
 		skip 'cannot make network namespaces here', 4;
 	}
-	my $a = Confab->new(start => 0, server => "listen = 192.0.2.1:1119\n");
+	# PostgreSQL over its Unix socket: loopback TCP stays outside the namespace.
+	my $a = Confab->new(start => 0, server => "listen = 192.0.2.1:1119\n", pg_socket => 1);
 	is($a->user_add('remote', 'pw'), 0, 'user add remote');
 	my $pid = fork // die;
 	if (!$pid) {
@@ -714,14 +713,7 @@ EOS
 	my $on = Confab->new(import => ["$dir/first.wxr"], sources => $src, start => 0);
 	$on->start('-d');
 	my @others = map {
-		my $o = Confab->new(sources => $src, server => "overview_cache = $_", start => 0);
-		my $conf = do { local (@ARGV, $/) = $o->conf; <> };
-		my $db = $on->dir . '/confab.db';
-		$conf =~ s{^path = .*$}{path = $db}m;
-		open(my $f, '>', $o->conf) or die;
-		print $f $conf;
-		close $f;
-		$o->start;
+		Confab->new(sources => $src, server => "overview_cache = $_", share => $on);
 	} (0, 20000);
 	my $same = sub {
 		my ($what, $n) = @_;
