@@ -29,6 +29,7 @@ enum mq_state { MQ_QUEUED = 0, MQ_SENDING = 1 };
 #define RETRY_MAX	(12 * 3600)
 #define GIVE_UP_AFTER	20	/* attempts */
 #define NOT_DUE		((time_t)1 << 50)	/* queue rows waiting for the digest */
+#define SENDING_STALE	600	/* seconds: a row "sending" this long was left by a stopped confabd */
 
 static void
 keys_of(const struct mail_ctx *m, struct token_keys *k)
@@ -742,7 +743,7 @@ send_one(long long id, void *arg)
 	}
 	/* At most once: marked before it leaves; a crash now loses it rather than
 	 * sending it twice. 1: another front end took it first. */
-	if (store_mq_claim(mr->store, id, MQ_SENDING) != 0)
+	if (store_mq_claim(mr->store, id, MQ_SENDING, time(NULL)) != 0)
 		goto done;
 	btok = make_token(mr->key, TOK_BOUNCE, sub.id, q.article_id > 0 ? q.article_id : 0,
 	    sub.group_id, 30);
@@ -845,12 +846,16 @@ mailer_scan(struct mailer *mr)
 		return;
 	memset(&e, 0, sizeof(e));
 	e.mr = mr;
-	if (store_meta_get(mr->store, "mail.cursor", &v) != 0 || v == NULL)
-		return;
-	e.last = atoll(v);
-	free(v);
+	/* The cursor read and moved in one write transaction: front ends sharing the
+	 * store take turns, and no article is queued twice. */
 	if (store_begin(mr->store) == -1)
 		return;
+	if (store_meta_get(mr->store, "mail.cursor", &v) != 0 || v == NULL) {
+		store_rollback(mr->store);
+		return;
+	}
+	e.last = atoll(v);
+	free(v);
 	store_articles_after(mr->store, e.last, 1000, enqueue_article, &e);
 	snprintf(num, sizeof(num), "%lld", e.last);
 	store_meta_put(mr->store, "mail.cursor", num);
@@ -985,19 +990,28 @@ mailer_digests(struct mailer *mr)
 {
 	struct digest	 dg;
 	char		*v = NULL, num[32];
-	time_t		 last;
+	int		 due;
 
-	if (store_meta_get(mr->store, "mail.digest", &v) != 0 || v == NULL) {
-		snprintf(num, sizeof(num), "%lld", (long long)time(NULL));
-		store_meta_put(mr->store, "mail.digest", num);
+	/* Whether a digest is due, and its time taken, in one write transaction: of the
+	 * front ends sharing the store, one sends it. */
+	if (store_begin(mr->store) == -1)
+		return;
+	if (store_meta_get(mr->store, "mail.digest", &v) == -1) {
+		store_rollback(mr->store);
 		return;
 	}
-	last = (time_t)atoll(v);
+	due = v != NULL && time(NULL) - (time_t)atoll(v) >= mr->conf->digest_interval;
 	free(v);
-	if (time(NULL) - last < mr->conf->digest_interval)
+	if (v == NULL || due) {
+		snprintf(num, sizeof(num), "%lld", (long long)time(NULL));
+		store_meta_put(mr->store, "mail.digest", num);
+	}
+	if (store_commit(mr->store) == -1) {
+		store_rollback(mr->store);
 		return;
-	snprintf(num, sizeof(num), "%lld", (long long)time(NULL));
-	store_meta_put(mr->store, "mail.digest", num);
+	}
+	if (!due)
+		return;
 	memset(&dg, 0, sizeof(dg));
 	dg.mr = mr;
 	buf_init(&dg.b);
@@ -1005,6 +1019,19 @@ mailer_digests(struct mailer *mr)
 	digest_flush(&dg);
 	buf_free(&dg.b);
 	free(dg.ids);
+}
+
+/* A row is "sending" from the moment it leaves: one still so after SENDING_STALE was
+ * being sent by a confabd that stopped (this one, or another sharing the store). */
+static int
+drop_sending(long long id, void *arg)
+{
+	struct mailer	*mr = arg;
+
+	log_warn("mail: queue entry %lld was being sent when a confabd stopped; not sent "
+	    "again", id);
+	store_mq_del(mr->store, id);
+	return 0;
 }
 
 static void
@@ -1015,18 +1042,8 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 	mailer_scan(mr);
 	if (mr->conf != NULL && mr->conf->mail_domain != NULL)
 		mailer_digests(mr);
+	store_mq_sending(mr->store, time(NULL) - SENDING_STALE, drop_sending, mr);
 	mailer_send_due(mr);
-}
-
-static int
-drop_sending(long long id, void *arg)
-{
-	struct mailer	*mr = arg;
-
-	log_warn("mail: queue entry %lld was being sent when confabd stopped; not sent "
-	    "again", id);
-	store_mq_del(mr->store, id);
-	return 0;
 }
 
 struct mailer *
@@ -1039,7 +1056,7 @@ mailer_new(struct event_base *base, struct store *st, const unsigned char key[SE
 	mr->base = base;
 	mr->store = st;
 	mr->key = key;
-	store_mq_sending(st, drop_sending, mr);
+	store_mq_sending(st, time(NULL) - SENDING_STALE, drop_sending, mr);
 	if (store_meta_get(st, "mail.cursor", &v) == 1)
 		mail_skip_existing(st);	/* first run: what exists now is history, not news */
 	free(v);

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include <curl/curl.h>
@@ -47,6 +48,7 @@ struct sched {
 	char		*source;
 	struct event	*ev;
 	int		 fails;
+	int		 kicked;	/* run now, whoever holds the lease */
 	struct poller	*p;
 };
 
@@ -61,6 +63,7 @@ struct poller {
 	unsigned long		 next_id;
 	struct sched		*sched;
 	size_t			 nsched;
+	char			 owner[300];	/* who takes leases: host:pid */
 };
 
 /* A request in flight refers to its job by id: the job may be gone when it answers. */
@@ -402,8 +405,21 @@ sched_find(struct poller *p, const char *source)
 static void
 sched_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	struct sched	*s = arg;
+	struct sched			*s = arg;
+	const struct conf_source	*src = conf_source_find(s->p->conf, s->source);
+	char				 name[300];
+	time_t				 now = time(NULL);
 
+	/* Front ends sharing the store poll a source in turn: the one holding its lease
+	 * (until its next poll is due) does; the others look again later. */
+	snprintf(name, sizeof(name), "poll:%s", s->source);
+	if (!s->kicked && src != NULL && store_lease(s->p->store, name, s->p->owner, now,
+	    now + src->poll_interval - 1) != 0) {
+		log_debug("%s: polled by another confabd", s->source);
+		sched_after(s->p, s->source, 1, -1);
+		return;
+	}
+	s->kicked = 0;
 	if (poller_run(s->p, s->source, 0, NULL, NULL) == -1)
 		sched_after(s->p, s->source, 1, -1);
 }
@@ -473,8 +489,10 @@ poller_kick(struct poller *p, const char *source)
 	struct sched	*s = sched_find(p, source);
 	struct timeval	 tv = { 2, 0 };
 
-	if (s != NULL)
+	if (s != NULL) {
+		s->kicked = 1;
 		evtimer_add(s->ev, &tv);
+	}
 }
 
 struct poller *
@@ -487,6 +505,9 @@ poller_new(struct event_base *base, struct fetcher *f, struct store *st,
 	p->fetch = f;
 	p->store = st;
 	p->key = key;
+	if (gethostname(p->owner, sizeof(p->owner) - 24) == -1)
+		strcpy(p->owner, "localhost");
+	snprintf(p->owner + strlen(p->owner), 24, ":%ld", (long)getpid());
 	return p;
 }
 

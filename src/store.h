@@ -279,10 +279,12 @@ int	store_mq_get(struct store *, long long id, struct store_mq *);
 void	store_mq_clear(struct store_mq *);
 int	store_mq_state(struct store *, long long id, int state, int attempts_add,
 	    time_t next_try);
-/* Take a queued row for sending (state to `state`): 1 when it is not queued any more. */
-int	store_mq_claim(struct store *, long long id, int state);
+/* Take a queued row for sending (state to `state`, next_try to `now`, the time it was
+ * taken): 1 when it is not queued any more. */
+int	store_mq_claim(struct store *, long long id, int state, time_t now);
 int	store_mq_del(struct store *, long long id);
-int	store_mq_sending(struct store *, store_id_cb, void *);	/* rows left "sending" */
+/* Rows "sending" since before `before` (taken and never finished). */
+int	store_mq_sending(struct store *, time_t before, store_id_cb, void *);
 /* Rows of one kind, by subscriber (digest items). */
 typedef int (*store_mq_cb)(long long id, long long sub_id, long long article_id, void *);
 int	store_mq_kind(struct store *, int kind, store_mq_cb, void *);

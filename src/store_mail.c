@@ -53,9 +53,9 @@ static const char *stmt_sql[S_MAX] = {
 	    " FROM mailq WHERE id = ?1",
 	[S_MQ_STATE] = "UPDATE mailq SET state = ?2, attempts = attempts + ?3, next_try = ?4"
 	    " WHERE id = ?1",
-	[S_MQ_CLAIM] = "UPDATE mailq SET state = ?2 WHERE id = ?1 AND state = 0",
+	[S_MQ_CLAIM] = "UPDATE mailq SET state = ?2, next_try = ?3 WHERE id = ?1 AND state = 0",
 	[S_MQ_DEL] = "DELETE FROM mailq WHERE id = ?1",
-	[S_MQ_SENDING] = "SELECT id FROM mailq WHERE state = 1",
+	[S_MQ_SENDING] = "SELECT id FROM mailq WHERE state = 1 AND next_try < ?1",
 	[S_ART_AFTER] = "SELECT id, msgid, version, over FROM articles WHERE id > ?1 AND live = 1"
 	    " ORDER BY id LIMIT ?2",
 	[S_ART_GROUPS] = "SELECT group_id FROM numbers WHERE article_id = ?1",
@@ -495,12 +495,13 @@ store_mq_state(struct store *s, long long id, int state, int attempts_add, time_
 }
 
 int
-store_mq_claim(struct store *s, long long id, int state)
+store_mq_claim(struct store *s, long long id, int state, time_t now)
 {
 	struct stmt	*st = prep(s, S_MQ_CLAIM);
 
 	bind_int(st, 1, id);
 	bind_int(st, 2, state);
+	bind_int(st, 3, (long long)now);
 	if (run(s, st, "mail queue claim") == -1)
 		return -1;
 	return s->changes > 0 ? 0 : 1;
@@ -516,9 +517,12 @@ store_mq_del(struct store *s, long long id)
 }
 
 int
-store_mq_sending(struct store *s, store_id_cb cb, void *arg)
+store_mq_sending(struct store *s, time_t before, store_id_cb cb, void *arg)
 {
-	return each_id(s, prep(s, S_MQ_SENDING), cb, arg, "mail queue sending");
+	struct stmt	*st = prep(s, S_MQ_SENDING);
+
+	bind_int(st, 1, (long long)before);
+	return each_id(s, st, cb, arg, "mail queue sending");
 }
 
 int
