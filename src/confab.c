@@ -76,9 +76,17 @@ open_store(void)
 static int
 cmd_check(int argc, char **argv)
 {
+	char	store[1024];
+
 	load_conf();
 	printf("%s: configuration OK (%d source%s)\n", conf_path, conf->nsources,
 	    conf->nsources == 1 ? "" : "s");
+	if (store_probe(conf->store_backend, conf_store_where(conf), store,
+	    sizeof(store)) == -1) {
+		fprintf(stderr, "confab: store: %s\n", store);
+		return 1;
+	}
+	printf("store: %s\n", store);
 	return 0;
 }
 

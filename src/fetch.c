@@ -197,6 +197,12 @@ timer_cb(CURLM *multi, long timeout_ms, void *userp)
 	return 0;
 }
 
+long
+fetcher_timeout(const struct fetcher *f)
+{
+	return f->timeout;
+}
+
 struct fetcher *
 fetcher_new(struct event_base *base, const struct fetch_opts *opts)
 {

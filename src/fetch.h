@@ -55,6 +55,8 @@ typedef void (*fetch_cb)(const struct fetch_res *, void *arg);
 struct fetcher	*fetcher_new(struct event_base *, const struct fetch_opts *);
 /* Cancels outstanding requests without calling their callbacks. */
 void		 fetcher_free(struct fetcher *);
+/* The longest a transfer lasts, in seconds. */
+long		 fetcher_timeout(const struct fetcher *);
 /* Start a request; it is queued when the host is at its concurrency limit. The request
  * strings are copied. Returns 0, or -1 if it cannot be started (cb not called). */
 int		 fetch_start(struct fetcher *, const struct fetch_req *, fetch_cb, void *arg);

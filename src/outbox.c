@@ -258,6 +258,7 @@ deliver(struct outbox *ob, long long id, const struct creds *cr)
 	struct ticket			*t;
 	json_t				*body;
 	char				*url = NULL, *json = NULL;
+	time_t				 now, next;
 
 	if (inflight(ob, id, 0) || ob->conf == NULL || store_outbox_get(ob->store, id, &e) != 0)
 		return;
@@ -272,9 +273,13 @@ deliver(struct outbox *ob, long long id, const struct creds *cr)
 		goto done;
 	}
 	/* Count the attempt durably before the request leaves; 1: another front end
-	 * took it first (or it is no longer due). */
-	if (store_outbox_attempt(ob->store, id, time(NULL), retry_at(ob, e.attempts + 1,
-	    -1)) != 0)
+	 * took it first (or it is no longer due). Not due again before this request
+	 * has surely ended: no front end sharing the store sends it meanwhile. */
+	now = time(NULL);
+	next = retry_at(ob, e.attempts + 1, -1);
+	if (next < now + fetcher_timeout(ob->fetch) + 5)
+		next = now + fetcher_timeout(ob->fetch) + 5;
+	if (store_outbox_attempt(ob->store, id, now, next) != 0)
 		goto done;
 	if (cr != NULL && strcmp(cr->source, e.source) != 0)
 		cr = NULL;

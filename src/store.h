@@ -23,6 +23,9 @@ struct store;
 struct store	*store_connect(int backend, const char *where, int busy_ms, char *err,
 		    size_t errlen);
 struct store	*store_open(const char *path, int busy_ms, char *err, size_t errlen);
+/* Connect and read the schema version, changing nothing: 0 and what the store is, or
+ * -1 and why it cannot be used, in out. */
+int		 store_probe(int backend, const char *where, char *out, size_t outlen);
 int		 store_backend(const struct store *);
 void		 store_close(struct store *);
 /* A write transaction: writers (of every front end sharing the store) take turns. */

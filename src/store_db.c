@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "store.h"
@@ -177,17 +178,31 @@ pg_session(struct store *s)
 	PQclear(r);
 }
 
-/* The connection is usable, or is made so: a lost one is reset, at most once a second,
+/* The connection is usable, or is made so: a lost one is reset, at most every RECONNECT_MS,
  * and never inside a transaction (that one is gone: its caller rolls back). */
+#define RECONNECT_MS	250	/* the least time between two reconnection attempts */
+
+static long long
+mono_ms(void)
+{
+	struct timespec	ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
 static int
 pg_ready(struct store *s)
 {
-	time_t	now;
+	long long	now;
 
-	if (PQstatus(s->conn) == CONNECTION_OK)
+	/* Between transactions, read what the server may have said meanwhile: a server
+	 * that restarted closed the connection, and this notices before a query fails. */
+	if (PQstatus(s->conn) == CONNECTION_OK && (s->in_tx || s->reading ||
+	    PQconsumeInput(s->conn) == 1))
 		return 0;
-	now = time(NULL);
-	if (s->in_tx || s->reading || now == s->last_reset) {
+	now = mono_ms();
+	if (s->in_tx || s->reading || now - s->last_reset < RECONNECT_MS) {
 		snprintf(s->err, sizeof(s->err), "the connection to PostgreSQL is lost");
 		return -1;
 	}
@@ -330,6 +345,20 @@ fail:
 }
 
 static struct store *
+store_new(int backend)
+{
+	struct store	*s = xcalloc(1, sizeof(*s));
+	int		 i;
+
+	for (i = 0; i < S_MAX; i++) {
+		s->st[i].s = s;
+		s->st[i].id = (enum stmt_id)i;
+	}
+	s->pg = backend == STORE_POSTGRESQL;
+	return s;
+}
+
+static struct store *
 open_sqlite(struct store *s, const char *path, int busy_ms, char *err, size_t errlen)
 {
 	if (sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
@@ -376,14 +405,8 @@ open_pg(struct store *s, const char *conninfo, char *err, size_t errlen)
 struct store *
 store_connect(int backend, const char *where, int busy_ms, char *err, size_t errlen)
 {
-	struct store	*s = xcalloc(1, sizeof(*s));
-	int		 i;
+	struct store	*s = store_new(backend);
 
-	for (i = 0; i < S_MAX; i++) {
-		s->st[i].s = s;
-		s->st[i].id = (enum stmt_id)i;
-	}
-	s->pg = backend == STORE_POSTGRESQL;
 	if ((s->pg ? open_pg(s, where, err, errlen) :
 	    open_sqlite(s, where, busy_ms, err, errlen)) == NULL ||
 	    migrate(s, err, errlen) == -1) {
@@ -391,6 +414,48 @@ store_connect(int backend, const char *where, int busy_ms, char *err, size_t err
 		return NULL;
 	}
 	return s;
+}
+
+/* What `confab check` says of the store: connect, read the schema version, change
+ * nothing. 0 with a description in out, -1 with the reason in out. */
+int
+store_probe(int backend, const char *where, char *out, size_t outlen)
+{
+	struct store	*s = store_new(backend);
+	int		 v, last, rc = -1;
+
+	last = s->pg ? PG_LAST : NMIGRATIONS;
+	if (!s->pg && access(where, F_OK) == -1) {
+		snprintf(out, outlen, "SQLite %s: not created yet (confabd creates it)", where);
+		rc = 0;
+		goto done;
+	}
+	if (s->pg ? open_pg(s, where, out, outlen) == NULL :
+	    sqlite3_open_v2(where, &s->db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		if (!s->pg)
+			snprintf(out, outlen, "SQLite %s: %s", where, sqlite3_errmsg(s->db));
+		goto done;
+	}
+	if ((v = store_schema_version(s)) < 0)
+		snprintf(out, outlen, "cannot read the schema version: %s", s->pg ? s->err :
+		    sqlite3_errmsg(s->db));
+	else if (v > last)
+		snprintf(out, outlen, "store schema version %d is newer than this confab (%d)",
+		    v, last);
+	else {
+		if (s->pg)
+			snprintf(out, outlen, "PostgreSQL database %s on %s:%s as %s, schema version"
+			    " %d%s", PQdb(s->conn), PQhost(s->conn), PQport(s->conn),
+			    PQuser(s->conn), v, v == 0 ? " (empty: confabd creates the schema)" :
+			    v < last ? " (confabd migrates it)" : "");
+		else
+			snprintf(out, outlen, "SQLite %s, schema version %d%s", where, v,
+			    v < last ? " (confabd migrates it)" : "");
+		rc = 0;
+	}
+done:
+	store_close(s);
+	return rc;
 }
 
 struct store *

@@ -66,7 +66,7 @@ struct store {
 	PGconn		*conn;
 	char		*conninfo;
 	unsigned	 conn_gen;	/* bumped on every (re)connection */
-	time_t		 last_reset;
+	long long	 last_reset;	/* ms, CLOCK_MONOTONIC */
 	struct stmt	 st[S_MAX];
 	int		 in_tx;
 	int		 reading;	/* nested store_read_begin() */

@@ -43,7 +43,8 @@ sub test_backend { $ENV{CONFAB_TEST_STORE} // 'sqlite' }
 # new(server => [server] lines, sources => text (default: the demo local source),
 #     extra => more sections (e.g. [mail]), import => [files], start => 1,
 #     share => another Confab whose store this one uses too,
-#     backend => sqlite | postgresql (default test_backend))
+#     backend => sqlite | postgresql (default test_backend), conninfo => its database
+#     (default: a new one on PG->shared))
 sub new {
 	my ($class, %o) = @_;
 	my $dir = tempdir('confab-test-XXXXXX', TMPDIR => 1, CLEANUP => !$ENV{KEEP});
@@ -56,7 +57,7 @@ sub new {
 		$self->{backend} = $o{backend} // test_backend();
 		if ($self->{backend} eq 'postgresql') {
 			require PG;
-			$self->{conninfo} = PG->shared->createdb;
+			$self->{conninfo} = $o{conninfo} // PG->shared->createdb;
 			$self->{conninfo} =~ s/host=\S+/host=@{[ PG->shared->dir ]}/ if $o{pg_socket};
 			$self->{store} = "backend = postgresql\nconninfo = $self->{conninfo}\n";
 		} else {

@@ -26,7 +26,7 @@ sub new {
 		my (undef, undef, $uid, $gid) = getpwnam('postgres');
 		chown $uid, $gid, $dir;
 	}
-	my $self = bless { dir => $dir, port => free_port(), n => 0 }, $class;
+	my $self = bless { dir => $dir, port => free_port(), n => 0, owner => $$ }, $class;
 	my $out;
 	run_cmd(\$out, _as("$BIN/initdb", '-D', "$dir/data", '-U', 'postgres', '-E', 'UTF8',
 	    '--locale=C.UTF-8', '-A', 'trust')) == 0 or die "initdb failed:\n$out";
@@ -94,7 +94,8 @@ sub conninfo {
 	    . ($o{password} // $PASSWORD);
 }
 
-sub DESTROY { local $?; $_[0]->stop('immediate') }
-END { $shared->stop('immediate') if $shared }
+# Only the process that started it stops it (not a forked child on its way out).
+sub DESTROY { local $?; $_[0]->stop('immediate') if $_[0]{owner} == $$ }
+END { $shared->stop('immediate') if $shared && $shared->{owner} == $$ }
 
 1;

@@ -1,0 +1,220 @@
+#!/usr/bin/perl
+# cluster.t: three confabd on one PostgreSQL database (a private server, PG.pm): posts
+# through all three at once get unique, contiguous numbers and are stored once each; a
+# front end killed (-9) in the middle loses and duplicates nothing; a post through one
+# is read through the others at once; PostgreSQL restarting costs 4xx answers, not
+# hangs, and the front ends carry on; `confab check` says what is wrong with a
+# database; `confab store copy` moves a SQLite store keeping numbers and Message-IDs.
+use strict;
+use warnings;
+use Test::More;
+use POSIX ":sys_wait_h";
+use Time::HiRes qw(sleep time);
+use Confab qw(run_cmd);
+use PG;
+
+plan skip_all => 'PostgreSQL server packages missing (postgresql)' unless PG::available();
+
+my $pg = PG->new;
+my $G = 'test.cluster';
+my $src = "[source ecatworld]\ntype = local\ngroup = $G\ndomain = e-catworld.example\n"
+    . "posting = open\n";
+my $ci = $pg->createdb('cluster');
+# The fixture thread (29 articles); the posts below are follow-ups to its article.
+my $B = 29;
+my @d = (Confab->new(backend => 'postgresql', conninfo => $ci, sources => $src,
+    import => [Confab::srcdir() . '/tests/data/ecatworld.wxr']));
+push @d, Confab->new(share => $d[0], sources => $src) for 1 .. 2;
+my $db = sub { $pg->psql('cluster', $_[0]) };
+
+sub article {
+	my ($id, $text) = @_;
+	return "From: Poster <poster\@example.org>\r\nNewsgroups: $G\r\nSubject: load $id\r\n"
+	    . "Message-ID: $id\r\nReferences: <p2481\@e-catworld.example>\r\n\r\n"
+	    . "$text\r\n.\r\n";
+}
+
+# load(prefix, posts per front end, connections per front end, [kill => front end,
+#      after => posts]) -> { msgid => status line } of every post tried.
+sub load {
+	my ($tag, $per, $conns, %o) = @_;
+	my $out = "$d[0]{dir}/load-$tag";
+	mkdir $out;
+	my @kids;
+	for my $k (0 .. $#d) {
+		for my $c (1 .. $conns) {
+			my $pid = fork // die;
+			if (!$pid) {
+				open(my $f, '>', "$out/$k-$c") or die;
+				$f->autoflush(1);
+				my $cl = eval { $d[$k]->client };
+				for my $i (1 .. $per / $conns) {
+					my $id = "<$tag.$k.$c.$i\@cluster.test>";
+					my $st = $cl ? eval {
+						my $s = $cl->cmd('POST') // die;
+						die $s unless $s =~ /^340/;
+						$cl->send(article($id, "post $i of connection $c"));
+						$cl->line // die;
+					} : undef;
+					$st //= 'lost';
+					$st =~ s/\r?\n?$//;
+					print $f "$id $st\n";
+					undef $cl if $st eq 'lost';
+				}
+				POSIX::_exit(0);	# no destructors: they would stop the servers
+			}
+			push @kids, $pid;
+		}
+	}
+	if (defined $o{kill}) {
+		# Kill one front end once the load is well under way.
+		my $until = time + 60;
+		while (time < $until && $db->("SELECT count(*) FROM articles") < $o{after}) {
+			sleep 0.05;
+		}
+		$d[$o{kill}]->stop('KILL');
+	}
+	waitpid($_, 0) for @kids;
+	my %r;
+	for my $f (glob("$out/*")) {
+		open(my $fh, '<', $f) or die;
+		while (<$fh>) {
+			chomp;
+			my ($id, $st) = split / /, $_, 2;
+			$r{$id} = $st;
+		}
+	}
+	return \%r;
+}
+
+# What the store holds: numbers contiguous from 1 and unique, one per article, and
+# every accepted post (240) stored exactly once.
+sub check_store {
+	my ($what, $r) = @_;
+	my ($n, $distinct, $lo, $hi) = split /\|/, $db->("SELECT count(*), count(DISTINCT num),"
+	    . " min(num), max(num) FROM numbers WHERE group_id = (SELECT id FROM groups"
+	    . " WHERE name = '$G')");
+	is($distinct, $n, "$what: no number given twice");
+	is($lo, 1, "$what: numbers start at 1");
+	is($hi, $n, "$what: numbers are contiguous (1..$n)");
+	is($db->("SELECT count(*) FROM articles"), $n, "$what: one number per article");
+	my %stored;
+	$stored{$_}++ for split /\n/, $db->("SELECT msgid FROM articles");
+	my @acc = grep { $r->{$_} =~ /^240 / } keys %$r;
+	my @lost = grep { !$stored{$_} } @acc;
+	my @twice = grep { $stored{$_} > 1 } keys %stored;
+	is(scalar(@lost), 0, "$what: every post answered 240 is stored") or diag("@lost[0 .. 4]");
+	is(scalar(@twice), 0, "$what: none is stored twice");
+	return (scalar(@acc), $n);
+}
+
+# 1. 3 x 2,000 posts at once, four connections per front end.
+my $t0 = time;
+my $r = load('a', 2000, 4);
+my $dt = time - $t0;
+my @bad = grep { $r->{$_} !~ /^240 / } keys %$r;
+is(scalar(keys %$r), 6000, '6,000 posts tried');
+is(scalar(@bad), 0, 'every post accepted (240)') or diag(join("\n", map { "$_ $r->{$_}" } @bad[0 .. 4]));
+diag(sprintf('6,000 posts through three front ends in %.1f s (%.0f/s)', $dt, 6000 / $dt));
+my ($acc, $n) = check_store('three front ends', $r);
+is($n, $B + 6000, 'the fixture and 6,000 posts numbered 1..' . ($B + 6000));
+for my $k (0 .. 2) {
+	is($d[$k]->client->cmd("GROUP $G"), "211 @{[ $B + 6000 ]} 1 @{[ $B + 6000 ]} $G", "front end $k sees them all");
+}
+
+# 2. A post through one front end is read through the others at once, also from
+# their overview caches (warmed above).
+{
+	my @cl = map { my $c = $_->client; $c->cmd("GROUP $G"); $c } @d;
+	my ($st) = $cl[1]->mcmd('OVER ' . ($B + 6000));
+	like($st, qr/^224 /, 'front end 1 has its overview of the group cached');
+	my $s = $cl[0]->cmd('POST');
+	$cl[0]->send(article('<fresh@cluster.test>', 'fresh'));
+	like($cl[0]->line, qr/^240 /, 'posted through front end 0');
+	for my $k (1, 2) {
+		like($cl[$k]->cmd('STAT <fresh@cluster.test>'), qr/^223 @{[ $B + 6001 ]} /,
+		    "front end $k has it at once, numbered the next");
+		is($cl[$k]->cmd("GROUP $G"), "211 @{[ $B + 6001 ]} 1 @{[ $B + 6001 ]} $G", "front end $k: GROUP counts it");
+		my ($os, $ol) = $cl[$k]->mcmd('OVER ' . ($B + 6001));
+		like($ol->[0] // '', qr/^@{[ $B + 6001 ]}\t.*\t<fresh\@cluster\.test>\t/, "front end $k: OVER has it")
+		    or diag($os);
+	}
+	$_->close for @cl;
+}
+
+# 3. kill -9 of a front end in the middle of 3 x 1,000 more.
+$r = load('b', 1000, 4, kill => 2, after => $B + 6001 + 1500);
+my @gone = grep { $r->{$_} eq 'lost' } keys %$r;
+ok(@gone > 0, sprintf('the killed front end lost %d of its connections\' posts', scalar @gone));
+($acc) = check_store('after kill -9', $r);
+is(scalar(grep { /^<b\.[01]\./ && $r->{$_} =~ /^240 / } keys %$r), 2000,
+    'the two front ends left accepted all their 2,000');
+$d[2]->start;
+like($d[2]->client->cmd("GROUP $G"), qr/^211 (\d+) 1 \1 \Q$G\E$/, 'the killed front end restarts');
+
+# 4. PostgreSQL stops: answers come quickly, and are 4xx; once it is back the front
+# ends reconnect on their own and nothing accepted is lost.
+{
+	my $cl = $d[0]->client;
+	$cl->cmd("GROUP $G");
+	$pg->stop('fast');
+	my $t = time;
+	my $st = $cl->cmd('STAT <fresh@cluster.test>');
+	like($st // '', qr/^4\d\d /, 'STAT with the database down: 4xx') or diag($st);
+	my $p = $cl->cmd('POST') // '';
+	if ($p =~ /^340/) {
+		$cl->send(article('<down@cluster.test>', 'while down'));
+		$p = $cl->line;
+	}
+	like($p, qr/^4\d\d /, 'POST with the database down: 4xx, not 240') or diag($p);
+	ok(time - $t < 10, sprintf('answered in %.1f s, no hang', time - $t));
+	like($d[1]->client->greeting, qr/^20[01] /, 'a new reader is still greeted');
+	$pg->start;
+	my $ok;
+	my $until = time + 15;
+	while (time < $until) {
+		$ok = $cl->cmd('STAT <fresh@cluster.test>') // '';
+		last if $ok =~ /^223 /;
+		sleep 0.3;
+	}
+	like($ok, qr/^223 @{[ $B + 6001 ]} /, 'after the restart the same session reads again');
+	my $c2 = $d[1]->client;
+	$c2->cmd('POST');
+	$c2->send(article('<after@cluster.test>', 'after the restart'));
+	like($c2->line, qr/^240 /, 'and posting works again');
+	my $seen = '';
+	$until = time + 5;	# (a reconnection attempt at most every 250 ms)
+	while (time < $until && $seen !~ /^223 /) {
+		$seen = $d[2]->client->cmd('STAT <after@cluster.test>') // '';
+		sleep 0.1 unless $seen =~ /^223 /;
+	}
+	like($seen, qr/^223 /, '... seen by the others');
+	like($d[0]->log . $d[1]->log, qr/reconnected to PostgreSQL/, 'the reconnection is logged');
+	check_store('after the restart', {});
+}
+
+# 5. confab check says what is wrong with the database.
+{
+	my $bad = Confab->new(backend => 'postgresql', sources => $src, start => 0,
+	    conninfo => $pg->conninfo('cluster', password => 'wrong'));
+	my ($rc, $out) = $bad->confab_cmd('check');
+	isnt($rc, 0, 'check fails with a bad password');
+	like($out, qr/password authentication failed/, '... and says so');
+	my $none = Confab->new(backend => 'postgresql', sources => $src, start => 0,
+	    conninfo => $pg->conninfo('nosuchdb'));
+	($rc, $out) = $none->confab_cmd('check');
+	isnt($rc, 0, 'check fails with no such database');
+	like($out, qr/database "nosuchdb" does not exist/, '... and says so');
+	my $ok = Confab->new(share => $d[0], sources => $src, start => 0);
+	($rc, $out) = $ok->confab_cmd('check');
+	is($rc, 0, 'check passes on the shared database') or diag($out);
+	like($out, qr/store: PostgreSQL .*schema version 6/, '... naming the engine and schema');
+	$db->("UPDATE schema_version SET version = 99");
+	($rc, $out) = $ok->confab_cmd('check');
+	isnt($rc, 0, 'check fails on a schema newer than this confab');
+	like($out, qr/schema version 99 is newer than this confab/, '... and says so');
+	$db->("UPDATE schema_version SET version = 6");
+}
+
+$_->stop for @d;
+done_testing;
