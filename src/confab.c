@@ -41,6 +41,8 @@ usage(FILE *f)
 	    "  user add NAME                  add or change a local account (password on stdin)\n"
 	    "  user del NAME                  remove a local account\n"
 	    "  user list                      list local accounts\n"
+	    "  store copy --to CONNINFO       copy the store into an empty PostgreSQL database\n"
+	    "                                 (numbers and Message-IDs kept)\n"
 	    "options:\n"
 	    "  -c, --config FILE   configuration (default %s)\n"
 	    "  -h, --help          this text\n"
@@ -605,6 +607,43 @@ done:
 	return rc;
 }
 
+static void
+copied(const char *table, long long rows, void *arg)
+{
+	(void)arg;
+	printf("%s: %lld row%s\n", table, rows, rows == 1 ? "" : "s");
+}
+
+/* store copy --to CONNINFO: then set [store] backend = postgresql, conninfo = CONNINFO. */
+static int
+cmd_store(int argc, char **argv)
+{
+	struct store	*from, *to;
+	char		 err[512];
+	int		 rc;
+
+	if (argc != 4 || strcmp(argv[1], "copy") != 0 || strcmp(argv[2], "--to") != 0) {
+		fprintf(stderr, "usage: confab store copy --to CONNINFO\n");
+		return 2;
+	}
+	load_conf();
+	from = open_store();
+	if ((to = store_connect(STORE_POSTGRESQL, argv[3], conf->busy_timeout, err,
+	    sizeof(err))) == NULL) {
+		fprintf(stderr, "confab: %s\n", err);
+		store_close(from);
+		return 1;
+	}
+	if ((rc = store_copy(from, to, copied, NULL)) == 0)
+		printf("copied; now set [store] backend = postgresql and conninfo = ... and"
+		    " restart confabd\n");
+	else
+		fprintf(stderr, "confab: store copy failed; the destination is unchanged\n");
+	store_close(to);
+	store_close(from);
+	return rc == 0 ? 0 : 1;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -656,6 +695,8 @@ main(int argc, char *argv[])
 		rc = cmd_poll(argc, argv);
 	else if (!strcmp(argv[0], "user"))
 		rc = cmd_user(argc, argv);
+	else if (!strcmp(argv[0], "store"))
+		rc = cmd_store(argc, argv);
 	else {
 		fprintf(stderr, "confab: unknown command '%s'\n", argv[0]);
 		usage(stderr);

@@ -301,4 +301,9 @@ int	store_articles_after(struct store *, long long after, int limit, store_newar
 int	store_article_groups(struct store *, long long article_id, long long *gids, int max);
 long long store_max_article(struct store *);
 
+/* Copy every row of `from` into the empty store `to` (the same schema version), in one
+ * transaction of `to`: ids, numbers and Message-IDs as they are. cb: each table done. */
+typedef void (*store_copy_cb)(const char *table, long long rows, void *);
+int	store_copy(struct store *from, struct store *to, store_copy_cb, void *);
+
 #endif

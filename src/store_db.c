@@ -683,6 +683,11 @@ pg_exec(struct store *s, struct stmt *st)
 
 	if (pg_ready(s) == -1)
 		return -1;
+	if (st->adhoc) {
+		st->res = PQexecParams(s->conn, st->pgsql, st->nparams, st->types, st->val,
+		    st->len, st->fmt, 0);
+		goto ran;
+	}
 	snprintf(name, sizeof(name), "s%d", st->id);
 	if (st->prepared != s->conn_gen) {
 		r = PQprepare(s->conn, name, st->pgsql, st->nparams, st->types);
@@ -695,6 +700,7 @@ pg_exec(struct store *s, struct stmt *st)
 		st->prepared = s->conn_gen;
 	}
 	st->res = PQexecPrepared(s->conn, name, st->nparams, st->val, st->len, st->fmt, 0);
+ran:
 	rc = PQresultStatus(st->res);
 	if (rc != PGRES_TUPLES_OK && rc != PGRES_COMMAND_OK) {
 		pg_fail(s, st->res);
@@ -820,4 +826,156 @@ col_bytes(struct stmt *st, int i)
 		return st->bytea_len[i];
 	}
 	return (size_t)PQgetlength(st->res, st->row, i);
+}
+
+/* Copying a store (confab store copy). */
+
+/* A statement of the copy's own, not cached. */
+static struct stmt *
+adhoc(struct store *s, const char *sql)
+{
+	struct stmt	*st = xcalloc(1, sizeof(*st));
+
+	st->s = s;
+	st->adhoc = 1;
+	if (s->pg)
+		st->pgsql = pg_rewrite(sql, &st->nparams, st->types);
+	else if (sqlite3_prepare_v2(s->db, sql, -1, &st->lite, NULL) != SQLITE_OK) {
+		dberr(s, sql);
+		free(st);
+		return NULL;
+	}
+	return st;
+}
+
+static void
+adhoc_free(struct stmt *st)
+{
+	if (st == NULL)
+		return;
+	reset(st);
+	sqlite3_finalize(st->lite);
+	free(st->pgsql);
+	free(st);
+}
+
+/* Every table but the leases (they belong to running front ends), parents first; the
+ * columns both engines' schemas have, octets (bytea in PostgreSQL) marked '*'. */
+static const struct {
+	const char	*table, *cols;
+	int		 serial;	/* an id column PostgreSQL numbers */
+} copy_tables[] = {
+	{ "meta", "key,value", 0 },
+	{ "sources", "id,name", 1 },
+	{ "groups", "id,name,description,created,posting,next_num,live_count", 1 },
+	{ "items", "source_id,post_id,comment_id,kind,state,parent_id,post_link,title,author,"
+	    "email,url,link,html,date,categories,hash,msgid,gen,dirty,article_id,comments_url",
+	    0 },
+	{ "articles", "id,msgid,source_id,post_id,comment_id,version,live,date,arrived,*data,"
+	    "head_len,*over", 1 },
+	{ "numbers", "group_id,num,article_id,live", 0 },
+	{ "users", "name,hash", 0 },
+	{ "fetch_cache", "source,url,etag,last_modified", 0 },
+	{ "outbox", "id,source,msgid,post_id,parent_id,author,email,html,state,attempts,"
+	    "next_try,last_error,comment_id,created", 1 },
+	{ "subscribers", "id,group_id,thread,address,mode,state,bounces,created", 1 },
+	{ "mailq", "id,subscriber_id,article_id,kind,state,attempts,next_try,*data", 1 },
+};
+
+static long long
+copy_table(struct store *from, struct store *to, int t)
+{
+	char		 sel[1024], ins[1024], cols[512], *p;
+	int		 n = 1, i, octets[DB_NCOL] = { 0 }, rc;
+	long long	 rows = 0;
+	struct stmt	*r = NULL, *w = NULL;
+	const char	*c;
+
+	/* "a,*b" -> columns "a,b", parameters "?1,?2", octets[1]. */
+	for (c = copy_tables[t].cols, p = cols; *c; c++) {
+		if (*c == '*')
+			octets[n - 1] = 1;
+		else
+			*p++ = *c;
+		n += *c == ',';
+	}
+	*p = '\0';
+	snprintf(sel, sizeof(sel), "SELECT %s FROM %s", cols, copy_tables[t].table);
+	p = ins + snprintf(ins, sizeof(ins), "INSERT INTO %s (%s) VALUES (",
+	    copy_tables[t].table, cols);
+	for (i = 1; i <= n; i++)
+		p += snprintf(p, sizeof(ins) - (size_t)(p - ins), "%s?%d", i > 1 ? "," : "", i);
+	snprintf(p, sizeof(ins) - (size_t)(p - ins), ")");
+	if ((r = adhoc(from, sel)) == NULL || (w = adhoc(to, ins)) == NULL) {
+		rows = -1;
+		goto done;
+	}
+	while ((rc = step(r)) == DB_ROW) {
+		for (i = 0; i < n; i++) {
+			if (col_null(r, i))
+				bind_text(w, i + 1, NULL);
+			else if (octets[i])
+				bind_blob(w, i + 1, col_blob(r, i), col_bytes(r, i));
+			else
+				bind_text(w, i + 1, col_text(r, i));
+		}
+		if (run(to, w, copy_tables[t].table) == -1) {
+			rows = -1;
+			goto done;
+		}
+		rows++;
+	}
+	if (rc == DB_ERR)
+		rows = dberr(from, copy_tables[t].table);
+done:
+	adhoc_free(r);
+	adhoc_free(w);
+	return rows;
+}
+
+int
+store_copy(struct store *from, struct store *to, store_copy_cb cb, void *arg)
+{
+	char		 sql[256];
+	long long	 n;
+	size_t		 t;
+	struct stmt	*st;
+	int		 empty;
+
+	if (store_begin(to) == -1)
+		return -1;
+	/* Into an empty store only: numbers and Message-IDs are kept as they are. */
+	if ((st = adhoc(to, "SELECT (SELECT count(*) FROM groups) + (SELECT count(*) FROM"
+	    " items) + (SELECT count(*) FROM articles)")) == NULL)
+		goto fail;
+	empty = step(st) == DB_ROW && col_int(st, 0) == 0;
+	adhoc_free(st);
+	if (!empty) {
+		log_warn("store copy: the destination store is not empty");
+		goto fail;
+	}
+	if (store_read_begin(from) == -1)
+		goto fail;
+	for (t = 0; t < sizeof(copy_tables) / sizeof(copy_tables[0]); t++) {
+		if ((n = copy_table(from, to, (int)t)) < 0) {
+			store_read_end(from);
+			goto fail;
+		}
+		if (to->pg && copy_tables[t].serial) {
+			snprintf(sql, sizeof(sql), "SELECT setval(pg_get_serial_sequence('%s',"
+			    " 'id'), coalesce(max(id), 0) + 1, false) FROM %s",
+			    copy_tables[t].table, copy_tables[t].table);
+			if (exec(to, sql) == -1) {
+				store_read_end(from);
+				goto fail;
+			}
+		}
+		if (cb != NULL)
+			cb(copy_tables[t].table, n, arg);
+	}
+	store_read_end(from);
+	return store_commit(to) == 0 ? 0 : -1;
+fail:
+	store_rollback(to);
+	return -1;
 }

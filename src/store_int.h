@@ -45,6 +45,7 @@ enum { DB_ERR = -1, DB_DONE = 0, DB_ROW = 1 };
 struct stmt {
 	struct store	*s;
 	enum stmt_id	 id;
+	int		 adhoc;		/* not cached (store_copy) */
 	sqlite3_stmt	*lite;
 	/* PostgreSQL: the statement is prepared once per connection. */
 	char		*pgsql;		/* the SQL with $N parameters */

@@ -34,7 +34,7 @@ sub run_cmd {
 	local $/;
 	$$outref = <$fh> // '';
 	close $fh;
-	return $? >> 8;
+	return $? & 127 ? 128 + ($? & 127) : $? >> 8;	# killed by a signal: 128 + its number
 }
 
 # The store the tests run on: sqlite (default) or postgresql (CONFAB_TEST_STORE).

@@ -216,5 +216,54 @@ like($d[2]->client->cmd("GROUP $G"), qr/^211 (\d+) 1 \1 \Q$G\E$/, 'the killed fr
 	$db->("UPDATE schema_version SET version = 6");
 }
 
+# 6. confab store copy: a SQLite store moved to PostgreSQL answers the same, numbers
+# and Message-IDs kept, and numbering goes on from where it was.
+{
+	my $lite = Confab->new(backend => 'sqlite', sources => $src,
+	    import => [Confab::srcdir() . '/tests/data/ecatworld.wxr']);
+	my $cl = $lite->client;
+	for my $i (1 .. 3) {
+		$cl->cmd('POST');
+		$cl->send(article("<copy$i\@cluster.test>", "before the copy $i"));
+		like($cl->line, qr/^240 /, "post $i to the SQLite store");
+	}
+	is($lite->user_add('reader', 'secret'), 0, 'a local account');
+	my $dump = sub {
+		my $c = shift->client;
+		my @out = ($c->cmd("GROUP $G"));
+		for my $cmd ('OVER 1-', 'LISTGROUP', 'HDR Message-ID 1-', 'NEWNEWS * 19700101 000000') {
+			my ($st, $l) = $c->mcmd($cmd);
+			push @out, $st, @{ $l // [] };
+		}
+		for my $n (1, 15, 30, 32) {
+			my ($st, $l) = $c->mcmd("ARTICLE $n");
+			push @out, $st, @{ $l // [] };
+		}
+		return join("\n", @out);
+	};
+	my $before = $dump->($lite);
+	$lite->stop;
+	my $to = $pg->createdb('copied');
+	my ($rc, $out) = $lite->confab_cmd('store', 'copy', '--to', $to);
+	is($rc, 0, 'confab store copy succeeds') or diag($out);
+	like($out, qr/^articles: 32 rows$/m, '... and counts the articles');
+	my $moved = Confab->new(backend => 'postgresql', conninfo => $to, sources => $src);
+	my $after = $dump->($moved);
+	is($after, $before, 'the copy answers GROUP, OVER, LISTGROUP, HDR, NEWNEWS and ARTICLE the same');
+	my (undef, $users) = $moved->confab_cmd('user', 'list');
+	like($users, qr/^reader$/m, 'the local account came along');
+	my $c2 = $moved->client;
+	$c2->cmd('POST');
+	$c2->send(article('<copy4@cluster.test>', 'after the copy'));
+	like($c2->line, qr/^240 /, 'posting to the copy');
+	like($c2->cmd('STAT <copy4@cluster.test>'), qr/^223 0 /, '... stored');
+	$c2->cmd("GROUP $G");
+	like($c2->cmd('STAT <copy4@cluster.test>'), qr/^223 33 /, '... numbered on from the last (33)');
+	($rc, $out) = $lite->confab_cmd('store', 'copy', '--to', $to);
+	isnt($rc, 0, 'a second copy into the same database is refused');
+	like($out, qr/not empty/, '... because it is not empty');
+	$moved->stop;
+}
+
 $_->stop for @d;
 done_testing;
