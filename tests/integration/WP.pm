@@ -46,6 +46,13 @@ sub wp {
 sub pause  { kill('STOP', -$_[0]{env}{WP_PGID}) }
 sub resume { kill('CONT', -$_[0]{env}{WP_PGID}) }
 
+# maintenance(on): the blog answers every request 503 (Retry-After: 1), or no more.
+sub maintenance {
+	my ($self, $on) = @_;
+	my $f = "$self->{dir}/maintenance";
+	if ($on) { open(my $fh, '>', $f) or die "$f: $!"; close $fh } else { unlink $f }
+}
+
 sub down {
 	my $self = shift;
 	return unless $self->{up};

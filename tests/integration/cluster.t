@@ -265,5 +265,55 @@ like($d[2]->client->cmd("GROUP $G"), qr/^211 (\d+) 1 \1 \Q$G\E$/, 'the killed fr
 	$moved->stop;
 }
 
+# 7. One reply, three front ends, a real WordPress answering 503 for a while: every
+# front end retries the outbox, the comment lands on the blog once.
+SKIP: {
+	require WP;
+	skip 'WordPress test packages missing or not root (see tests/wp/README)', 9
+	    unless WP::available();
+	my $wp = WP->new;
+	open(my $f, '>', $wp->dir . '/admin.app') or die;
+	print $f $wp->env('WP_ADMIN_APP_PASSWORD'), "\n";
+	close $f;
+	my $wsrc = "[source ecat]\ntype = wordpress\nurl = @{[ $wp->url ]}/\nuser = admin\n"
+	    . "app_password_file = @{[ $wp->dir ]}/admin.app\ngroup = blogs.ecatworld\n"
+	    . "posting = open\npoll_interval = 3600\n";
+	my $server = "post_timeout = 3\nretry_interval = 1\n";
+	my @w = (Confab->new(backend => 'postgresql', conninfo => $pg->createdb('wp'),
+	    sources => $wsrc, server => $server, start => 0));
+	my ($rc, $out) = $w[0]->confab_cmd('poll', '--source', 'ecat');
+	is($rc, 0, 'the blog mirrored into the shared store') or diag($out);
+	$w[0]->start;
+	push @w, Confab->new(share => $w[0], sources => $wsrc, server => $server) for 1 .. 2;
+	$wp->maintenance(1);
+	my $cl = $w[1]->client;
+	$cl->cmd('POST');
+	$cl->send("From: Luca Salvarani <luca.salvarani\@mail.example>\r\nNewsgroups: blogs.ecatworld\r\n"
+	    . "Subject: Re: Rossi\r\nMessage-ID: <three-fronts\@example.org>\r\n"
+	    . "References: <p2481\@127.0.0.1> <p2481.c10404\@127.0.0.1>\r\n\r\n"
+	    . "One reply, three front ends.\r\n.\r\n");
+	like($cl->line, qr/^240 /, 'the reply is queued while the blog answers 503');
+	sleep 4;	# every front end scans the outbox each second meanwhile
+	my $tries = () = join('', map { $_->log } @w) =~ /three-fronts\@example\.org> not delivered/g;
+	ok($tries >= 2, "retried while the blog was down ($tries attempts)");
+	$wp->maintenance(0);
+	my $count = sub { scalar grep { ($_->{content} // $_->{comment_content} // '') =~
+	    /One reply, three front ends/ } @{ (sub { ref $_[0] eq 'ARRAY' ? $_[0] : [] })->(
+	    $wp->wp('list', 2481, 'all')) } };
+	my $until = time + 20;
+	sleep 0.5 while time < $until && $count->() == 0;
+	sleep 4;	# time for any second delivery
+	is($count->(), 1, 'the comment is on WordPress once');
+	my $logs = join('', map { $_->log } @w);
+	my $done = () = $logs =~ /three-fronts\@example\.org> delivered as comment/g;
+	is($done, 1, 'one front end delivered it');
+	unlike($logs, qr/three-fronts\@example\.org> refused/, 'none was refused as a duplicate');
+	for my $k (0 .. 2) {
+		like($w[$k]->client->cmd('STAT <three-fronts@example.org>'), qr/^223 /,
+		    "front end $k has the article");
+	}
+	$_->stop for @w;
+}
+
 $_->stop for @d;
 done_testing;

@@ -101,6 +101,12 @@ cat >"$cfg" <<PHP
 <?php
 /* confab-test: written by tests/wp/wp-up.sh for $dir; wp-down.sh removes it. */
 define('CONFAB_TEST_DIR', '$dir');
+/* WP->maintenance(1): every web request answers 503 until DIR/maintenance goes. */
+if (PHP_SAPI !== 'cli' && file_exists('$dir/maintenance')) {
+	header('Retry-After: 1');
+	http_response_code(503);
+	exit;
+}
 define('DB_NAME', 'wordpress');
 define('DB_USER', 'wordpress');
 define('DB_PASSWORD', '$dbpw');
