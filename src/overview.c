@@ -11,7 +11,9 @@
  * (confab import); within one read snapshot, once is enough. When it changed, the lines
  * of withdrawn articles are dropped and those of new ones appended, in one snapshot with
  * the mark the lines are then stamped with; if the count does not add up, the group is
- * read again. Groups are dropped least recently used first once all of them pass
+ * read again. A store that sends change notices (PostgreSQL, LISTEN/NOTIFY: every
+ * front end's commits) spares that read: a group checked since its last notice is
+ * used as it is. Groups are dropped least recently used first once all of them pass
  * `overview_cache` octets; a group larger than that alone is not kept (until the limit
  * changes) and is served from the store, slice by slice, as without the cache.
  */
@@ -220,6 +222,7 @@ restart(struct ovgroup *g)
 	g->nextnum = 1;
 	g->building = 1;
 	g->unsure = 1;
+	g->fresh = 0;
 }
 
 /* The next OV_STEP lines of a group being read: 0 (still g->building when more are
@@ -294,6 +297,19 @@ done:
 	return rc;
 }
 
+/* A change notice: gid's lines (0: every group's) are to be checked on next use. */
+static int
+changed(long long gid, void *arg)
+{
+	struct ovcache	*c = arg;
+	struct ovgroup	*g;
+
+	TAILQ_FOREACH(g, &c->lru, lru)
+		if (gid == 0 || g->gid == gid)
+			g->fresh = 0;
+	return 0;
+}
+
 const struct ovgroup *
 ov_get(struct ovcache *c, struct store *st, long long gid)
 {
@@ -303,6 +319,7 @@ ov_get(struct ovcache *c, struct store *st, long long gid)
 
 	if (c == NULL || c->max == 0)
 		return NULL;
+	store_changes(st, changed, c);
 	for (i = 0; i < c->ntoobig; i++)
 		if (c->toobig[i] == gid)
 			return NULL;
@@ -328,12 +345,13 @@ ov_get(struct ovcache *c, struct store *st, long long gid)
 			goto fail;
 		if (g->building)
 			goto room;
-	} else if (snap != 0 && g->snap == snap)
-		return g;	/* checked in this snapshot already: nothing changed */
+	} else if ((snap != 0 && g->snap == snap) || g->fresh)
+		return g;	/* checked in this snapshot, or since the last notice */
 	else if (store_group_mark(st, gid, &count, &next) != 0)
 		return NULL;
 	else if (count == g->count && next == g->nextnum) {
 		g->snap = snap;
+		g->fresh = store_notifies(st);
 		return g;
 	}
 	switch (refresh(c, st, g)) {
@@ -343,6 +361,7 @@ ov_get(struct ovcache *c, struct store *st, long long gid)
 		goto room;	/* being read again */
 	}
 	g->snap = snap;
+	g->fresh = store_notifies(st);
 room:
 	while (c->total > c->max && TAILQ_LAST(&c->lru, ovlist) != g)
 		drop(c, TAILQ_LAST(&c->lru, ovlist));

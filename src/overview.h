@@ -16,6 +16,7 @@ struct ovgroup {
 	long long	 snap;		/* the read snapshot they were checked in */
 	int		 building;	/* being read, a step at a time, from nextnum */
 	int		 unsure;	/* read in steps: withdrawals since not seen yet */
+	int		 fresh;		/* checked, and no change notice since (store_notifies) */
 	long long	*nums;
 	size_t		*offs;
 	size_t		 n, ncap;

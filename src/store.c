@@ -597,6 +597,7 @@ store_article_add(struct store *s, const struct store_newart *na, long long *id)
 		bind_int(st, 1, na->gids[i]);
 		if (run(s, st, "group count") == -1)
 			return -1;
+		group_changed(s, na->gids[i]);
 	}
 	return 0;
 }
@@ -606,8 +607,18 @@ store_article_withdraw(struct store *s, long long id)
 {
 	static const enum stmt_id steps[] = { S_GROUP_COUNT_DOWN, S_NUM_WITHDRAW,
 	    S_ART_WITHDRAW };
+	long long	gids[16];
 	size_t		i;
+	int		n, k;
 
+	if (store_notifies(s)) {	/* which groups other front ends are to hear of */
+		if ((n = store_article_groups(s, id, gids, 16)) < 0)
+			return -1;
+		for (k = 0; k < n; k++)
+			group_changed(s, gids[k]);
+		if (n == 16)
+			group_changed(s, 0);	/* perhaps more: every group */
+	}
 	/* Counts first: they only count numbers still live. */
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
 		struct stmt *st = prep(s, steps[i]);

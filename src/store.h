@@ -16,6 +16,8 @@
 
 enum store_backend { STORE_SQLITE = 0, STORE_POSTGRESQL = 1 };
 
+typedef int (*store_id_cb)(long long id, void *);
+
 struct store;
 
 /* where: the SQLite file, or a libpq conninfo. Creates or migrates the schema; err
@@ -41,6 +43,14 @@ long long	 store_read_id(struct store *);
  * one set of SQLite's locks instead of one per statement. store_begin() releases it. */
 void		 store_read_hold(struct store *);
 void		 store_read_release(struct store *);
+
+/* Change notices (PostgreSQL: LISTEN/NOTIFY): 1 when the store tells of every change
+ * to a group's articles, by any front end, so that a cache checked since may be used
+ * without asking again; 0 (SQLite): ask every time. */
+int		 store_notifies(const struct store *);
+/* The groups changed since the last call, each to cb (gid 0: maybe any); never waits.
+ * Returns how many notices. */
+int		 store_changes(struct store *, store_id_cb, void *);
 
 /* Groups. */
 struct store_group {
@@ -227,7 +237,6 @@ int	store_outbox_finish(struct store *, long long id, int state, long long comme
 	    const char *error);
 int	store_outbox_retry(struct store *, long long id, time_t next_try, const char *error);
 /* Ids of pending entries due at or before `now`. */
-typedef int (*store_id_cb)(long long id, void *);
 int	store_outbox_due(struct store *, time_t now, store_id_cb, void *);
 /* The poster's Message-ID for a blog comment delivered through the outbox (by the
  * blog's comment id). 0 found (caller owns *msgid), 1 none. */

@@ -174,7 +174,7 @@ pg_session(struct store *s)
 
 	s->conn_gen++;
 	PQsetNoticeProcessor(s->conn, notice, NULL);
-	r = PQexec(s->conn, "SET client_min_messages = warning");
+	r = PQexec(s->conn, "SET client_min_messages = warning; LISTEN confab_groups");
 	PQclear(r);
 }
 
@@ -217,6 +217,27 @@ pg_ready(struct store *s)
 	return 0;
 }
 
+/* Take the notices libpq has read into a bounded set: when nobody asks for them (no
+ * overview cache), they must not pile up. */
+static void
+collect_notices(struct store *s)
+{
+	PGnotify	*n;
+	long long	 gid;
+	int		 i;
+
+	while ((n = PQnotifies(s->conn)) != NULL) {
+		gid = strtoll(n->extra, NULL, 10);
+		PQfreemem(n);
+		for (i = 0; i < s->nheard && s->heard[i] != gid; i++)
+			;
+		if (gid == 0 || s->nheard == (int)(sizeof(s->heard) / sizeof(s->heard[0])))
+			s->heard_all = 1;
+		else if (i == s->nheard)
+			s->heard[s->nheard++] = gid;
+	}
+}
+
 static int
 exec(struct store *s, const char *sql)
 {
@@ -244,6 +265,7 @@ exec(struct store *s, const char *sql)
 		rc = dberr(s, sql);
 	}
 	PQclear(r);
+	collect_notices(s);
 	return rc;
 }
 
@@ -505,10 +527,50 @@ store_begin(struct store *s)
 	return 0;
 }
 
+/* NOTIFY confab_groups of the groups changed: delivered to every listening front end
+ * (this one too) when the transaction commits, and not at all if it does not. */
+static int
+notify_changed(struct store *s)
+{
+	char	sql[64 + 48 * 16], *p = sql;
+	int	i, rc;
+
+	if (!s->pg || (s->nchanged == 0 && !s->changed_all))
+		return 0;
+	p += snprintf(p, sizeof(sql), "SELECT 1");
+	if (s->changed_all)
+		snprintf(p, sizeof(sql) - (size_t)(p - sql), ", pg_notify('confab_groups', '0')");
+	else
+		for (i = 0; i < s->nchanged; i++)
+			p += snprintf(p, sizeof(sql) - (size_t)(p - sql),
+			    ", pg_notify('confab_groups', '%lld')", s->changed[i]);
+	rc = exec(s, sql);
+	s->nchanged = s->changed_all = 0;
+	return rc;
+}
+
+void
+group_changed(struct store *s, long long gid)
+{
+	int	i;
+
+	if (!s->pg)
+		return;
+	for (i = 0; i < s->nchanged; i++)
+		if (s->changed[i] == gid)
+			return;
+	if (s->nchanged == (int)(sizeof(s->changed) / sizeof(s->changed[0])))
+		s->changed_all = 1;	/* too many to name: "0", every group */
+	else
+		s->changed[s->nchanged++] = gid;
+	if (!s->in_tx)
+		notify_changed(s);
+}
+
 int
 store_commit(struct store *s)
 {
-	if (exec(s, "COMMIT") == -1)
+	if (notify_changed(s) == -1 || exec(s, "COMMIT") == -1)
 		return -1;
 	s->in_tx = 0;
 	return 0;
@@ -518,7 +580,40 @@ int
 store_rollback(struct store *s)
 {
 	s->in_tx = 0;
+	s->nchanged = s->changed_all = 0;
 	return exec(s, "ROLLBACK");
+}
+
+int
+store_notifies(const struct store *s)
+{
+	return s->pg;
+}
+
+/* The change notices that came meanwhile (read without waiting); a new connection may
+ * have missed some: gid 0, every group. */
+int
+store_changes(struct store *s, store_id_cb cb, void *arg)
+{
+	int	i, count;
+
+	if (!s->pg)
+		return 0;
+	if (s->seen_gen != s->conn_gen) {
+		s->seen_gen = s->conn_gen;
+		s->heard_all = 1;
+	}
+	if (PQstatus(s->conn) == CONNECTION_OK && !s->in_tx && !s->reading)
+		PQconsumeInput(s->conn);
+	collect_notices(s);
+	if (s->heard_all)
+		cb(0, arg);
+	else
+		for (i = 0; i < s->nheard; i++)
+			cb(s->heard[i], arg);
+	count = s->heard_all ? 1 : s->nheard;
+	s->nheard = s->heard_all = 0;
+	return count;
 }
 
 /* Read snapshots nest: the outermost begins and ends the transaction. */
@@ -710,6 +805,7 @@ ran:
 	}
 	s->changes = atoll(PQcmdTuples(st->res));
 	st->row = -1;
+	collect_notices(s);
 	return 0;
 }
 

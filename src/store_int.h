@@ -74,6 +74,13 @@ struct store {
 	long long	 snap;		/* the current (or last) read snapshot */
 	int		 held;		/* store_read_hold() */
 	long long	 changes;	/* rows the last run() changed */
+	/* PostgreSQL: groups whose articles this transaction changed, told to every front
+	 * end (NOTIFY) as it commits; the connection generation store_changes() saw. */
+	long long	 changed[16];
+	int		 nchanged, changed_all;
+	unsigned	 seen_gen;
+	long long	 heard[64];	/* notices received, not yet given out */
+	int		 nheard, heard_all;
 	char		 err[512];	/* PostgreSQL: the last error */
 };
 
@@ -92,6 +99,8 @@ const void	*col_blob(struct stmt *, int i);
 size_t		 col_bytes(struct stmt *, int i);
 int		 col_null(struct stmt *, int i);
 int		 dberr(struct store *, const char *what);
+/* A group's articles changed (PostgreSQL: other front ends are told at commit). */
+void		 group_changed(struct store *, long long gid);
 
 /* Each file keeps the SQL of its statements (stmt_sql, and pg_sql where PostgreSQL's
  * differs); the handle caches them all. */
