@@ -534,7 +534,12 @@ main(int argc, char *argv[])
 	poller = poller_new(srv.base, fetcher, srv.store, srv.key);
 	srv.outbox = outbox_new(srv.base, fetcher, srv.store, srv.key);
 	srv.fetch = fetcher;
-	srv.workers = workers_new(srv.base, 2);
+	/* PostgreSQL: article lookups run on the workers, each with a connection of its
+	 * own (they wait on the network, not on a CPU). */
+	if (srv.conf->store_backend == STORE_POSTGRESQL)
+		srv.pool = store_pool_new(STORE_POSTGRESQL, conf_store_where(srv.conf),
+		    srv.conf->busy_timeout);
+	srv.workers = workers_new(srv.base, srv.pool != NULL ? 8 : 2);
 	srv.ov = ov_new(srv.conf->overview_cache);
 	poller_set_conf(poller, srv.conf, 1);
 	outbox_set_conf(srv.outbox, srv.conf, poller);
@@ -555,6 +560,7 @@ main(int argc, char *argv[])
 	lmtp_free(lmtp);
 	mailer_free(mailer);
 	workers_free(srv.workers);
+	store_pool_free(srv.pool);
 	ov_free(srv.ov);
 	fetcher_free(fetcher);
 	while ((l = listeners) != NULL) {

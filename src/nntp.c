@@ -214,6 +214,8 @@ nntp_close(struct session *s, const char *why)
 		auth_wp_cancel(s->authwp);
 	if (s->authjob != NULL)
 		s->authjob->s = NULL;	/* the worker's result is dropped */
+	if (s->artjob != NULL)
+		s->artjob->s = NULL;
 	if (s->wp_pass != NULL)
 		explicit_bzero(s->wp_pass, strlen(s->wp_pass));
 	free(s->wp_pass);

@@ -33,6 +33,18 @@ struct authjob {
 	int		 ok;
 };
 
+/* ARTICLE, HEAD, BODY or STAT looked up on a worker thread (nntp_cmd.c). */
+struct artjob {
+	struct session		*s;		/* NULL once the session is gone */
+	struct store_pool	*pool;		/* the worker's store comes from here */
+	int			 code;		/* 220..223 */
+	char			*msgid;		/* by Message-ID, or NULL: by number */
+	long long		 gid, num;	/* the group; the number named (or current) */
+	int			 explicit;	/* a number given, not the current article */
+	int			 rc;		/* the lookup: 0 found, 1 not, -1 error */
+	struct store_article	 a;
+};
+
 #define NNTP_MAX_LINE		512	/* RFC 3977 3.1, including CRLF */
 #define NNTP_HIGH_WATER		(256 * 1024)	/* stop reading commands above this */
 #define NNTP_LOW_WATER		(64 * 1024)	/* produce the next slice below this */
@@ -76,6 +88,7 @@ struct server {
 	struct fetcher		*fetch;		/* HTTP to blogs (WordPress logins) */
 	struct workers		*workers;	/* blocking work (password hashes): required */
 	struct ovcache		*ov;		/* overview lines kept ready */
+	struct store_pool	*pool;		/* PostgreSQL: stores for ARTICLE off the loop */
 };
 
 enum sess_state {
@@ -128,6 +141,7 @@ struct session {
 	char			*posted;	/* Message-ID of the article waiting */
 	struct auth_wp		*authwp;	/* SS_WAIT: a WordPress login being checked */
 	struct authjob		*authjob;	/* SS_WAIT: a local login being checked */
+	struct artjob		*artjob;	/* SS_WAIT: an article being looked up */
 	char			*wp_source;	/* logged in as a WordPress user of this source */
 	char			*wp_pass;	/* ... with this application password */
 	char			*pending_user;

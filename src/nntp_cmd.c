@@ -151,79 +151,144 @@ nntp_rest_of_line(int argc, char **argv, int from)
 	return argv[from];
 }
 
-/* Look up the article an ARTICLE-like command names; on failure the reply is sent.
- * *num is its number in the current group (0 for a message-id not in it). */
-static int
-find_article(struct session *s, int argc, char **argv, struct store_article *a,
-    long long *num)
+/* ARTICLE, HEAD, BODY and STAT in three steps: what the command names (on the loop,
+ * from the session and the overview cache), the lookup in the store (on the loop, or
+ * on a worker thread with a store of its own when the store is PostgreSQL: the loop
+ * never waits on its network), and the reply (on the loop). */
+static void
+artjob_free(struct artjob *j)
 {
-	struct store		*st = s->srv->store;
-	const struct ovgroup	*g;
-	long long		 n;
-	const char		*e, *id;
-	size_t			 len;
-	int			 rc, stat = toupper((unsigned char)argv[0][0]) == 'S';
+	store_article_clear(&j->a);
+	free(j->msgid);
+	free(j);
+}
 
-	if (argc > 1 && nntp_is_msgid(argv[1])) {
-		rc = stat ? store_article_stat_msgid(st, argv[1], a) :
-		    store_article_by_msgid(st, argv[1], a);
-		if (rc == -1) {
-			nntp_reply(s, "403 internal fault");
-			return -1;
-		}
-		if (rc == 1 || !a->live) {
-			if (rc == 0)
-				store_article_clear(a);
-			nntp_reply(s, "430 no article with that message-id");
-			return -1;
-		}
-		*num = 0;
-		if (s->gid != 0 && store_article_num(st, s->gid, argv[1], &n) == 0)
-			*num = n;
-		return 0;
+/* What the command names; NULL with the reply sent (a syntax error, no group, no
+ * current article), or the job with rc >= 0 when the overview cache answered. */
+static struct artjob *
+art_resolve(struct session *s, int argc, char **argv)
+{
+	struct artjob		*j;
+	const struct ovgroup	*g;
+	const char		*e, *id;
+	long long		 n = 0;
+	size_t			 len;
+	int			 code;
+
+	switch (toupper((unsigned char)argv[0][0])) {
+	case 'A': code = 220; break;
+	case 'H': code = 221; break;
+	case 'B': code = 222; break;
+	default: code = 223;
 	}
-	if (s->gid == 0) {
-		nntp_reply(s, "412 no newsgroup selected");
-		return -1;
-	}
-	if (argc > 1) {
-		if (parse_num(argv[1], &e, &n) == -1 || *e != '\0') {
+	if (argc < 2 || !nntp_is_msgid(argv[1])) {
+		if (s->gid == 0) {
+			nntp_reply(s, "412 no newsgroup selected");
+			return NULL;
+		}
+		if (argc > 1 && (parse_num(argv[1], &e, &n) == -1 || *e != '\0')) {
 			nntp_reply(s, "501 bad article number or message-id");
-			return -1;
+			return NULL;
 		}
-	} else {
-		if (s->cur == 0) {
+		if (argc < 2 && (n = s->cur) == 0) {
 			nntp_reply(s, "420 current article number is invalid");
-			return -1;
+			return NULL;
 		}
-		n = s->cur;
 	}
-	if (stat && (g = ov_get(s->srv->ov, st, s->gid)) != NULL) {
-		/* STAT needs no more than the Message-ID, in the kept overview. */
-		memset(a, 0, sizeof(*a));
+	j = xcalloc(1, sizeof(*j));
+	j->s = s;
+	j->code = code;
+	j->gid = s->gid;
+	j->num = n;
+	j->explicit = argc > 1;
+	j->rc = -2;	/* not looked up yet */
+	if (argc > 1 && nntp_is_msgid(argv[1]))
+		j->msgid = xstrdup(argv[1]);
+	else if (code == 223 && (g = ov_get(s->srv->ov, s->srv->store, s->gid)) != NULL) {
+		/* STAT by number needs no more than the Message-ID, in the kept overview. */
 		if ((id = ov_msgid(g, n, &len)) != NULL) {
-			a->msgid = xstrndup(id, len);
-			a->live = 1;
+			j->a.msgid = xstrndup(id, len);
+			j->a.live = 1;
 		}
-		rc = id != NULL ? 0 : 1;
+		j->rc = id != NULL ? 0 : 1;
+	}
+	return j;
+}
+
+/* The lookup, on any thread with a store of its own. */
+static void
+art_fetch(struct store *st, struct artjob *j)
+{
+	int	stat = j->code == 223;
+	long long n;
+
+	if (j->msgid != NULL) {
+		j->rc = stat ? store_article_stat_msgid(st, j->msgid, &j->a) :
+		    store_article_by_msgid(st, j->msgid, &j->a);
+		j->num = 0;
+		if (j->rc == 0 && j->a.live && j->gid != 0 &&
+		    store_article_num(st, j->gid, j->msgid, &n) == 0)
+			j->num = n;
 	} else
-		rc = stat ? store_article_stat_num(st, s->gid, n, a) :
-		    store_article_by_num(st, s->gid, n, a);
-	if (rc == -1) {
+		j->rc = stat ? store_article_stat_num(st, j->gid, j->num, &j->a) :
+		    store_article_by_num(st, j->gid, j->num, &j->a);
+}
+
+static void
+art_reply(struct session *s, struct artjob *j)
+{
+	struct store_article	*a = &j->a;
+
+	if (j->rc == -1) {
 		nntp_reply(s, "403 internal fault");
-		return -1;
+		return;
 	}
-	if (rc == 1 || !a->live) {
-		if (rc == 0)
-			store_article_clear(a);
-		nntp_reply(s, argc > 1 ? "423 no article with that number" :
+	if (j->rc == 1 || !a->live) {
+		nntp_reply(s, j->msgid != NULL ? "430 no article with that message-id" :
+		    j->explicit ? "423 no article with that number" :
 		    "420 current article number is invalid");
-		return -1;
+		return;
 	}
-	*num = n;
-	if (argc > 1)
-		s->cur = n;	/* RFC 3977 6.2.1.2: a number sets the current article */
-	return 0;
+	if (j->msgid == NULL && j->explicit && j->gid == s->gid)
+		s->cur = j->num;	/* RFC 3977 6.2.1.2: a number sets the current article */
+	nntp_reply(s, "%d %lld %s", j->code, j->num, a->msgid);
+	if (j->code == 220)
+		nntp_write_stuffed(s, a->data, a->len);
+	else if (j->code == 221)
+		nntp_write_stuffed(s, a->data, a->head_len - 2);	/* without the empty line */
+	else if (j->code == 222)
+		nntp_write_stuffed(s, a->data + a->head_len, a->len - a->head_len);
+	if (j->code != 223)
+		nntp_write(s, ".\r\n", 3);
+}
+
+static void
+artjob_run(void *arg)
+{
+	struct artjob	*j = arg;
+	struct store	*st;
+	char		 err[256];
+
+	if ((st = store_pool_get(j->pool, err, sizeof(err))) == NULL) {
+		log_warn("store: %s", err);
+		j->rc = -1;
+		return;
+	}
+	art_fetch(st, j);
+	store_pool_put(j->pool, st);
+}
+
+static void
+artjob_done(void *arg)
+{
+	struct artjob	*j = arg;
+
+	if (j->s != NULL) {	/* NULL: the session went away meanwhile */
+		j->s->artjob = NULL;
+		art_reply(j->s, j);
+		nntp_resume(j->s);
+	}
+	artjob_free(j);
 }
 
 /* Commands. */
@@ -231,35 +296,22 @@ find_article(struct session *s, int argc, char **argv, struct store_article *a,
 static void
 cmd_article(struct session *s, int argc, char **argv)
 {
-	struct store_article	a;
-	long long		num;
-	int			code;
+	struct artjob	*j;
 
-	if (find_article(s, argc, argv, &a, &num) == -1)
+	if ((j = art_resolve(s, argc, argv)) == NULL)
 		return;
-	switch (toupper((unsigned char)argv[0][0])) {
-	case 'A':
-		code = 220;
-		break;
-	case 'H':
-		code = 221;
-		break;
-	case 'B':
-		code = 222;
-		break;
-	default:
-		code = 223;
+	if (j->rc == -2 && s->srv->pool != NULL) {
+		j->pool = s->srv->pool;
+		s->artjob = j;
+		s->state = SS_WAIT;
+		bufferevent_disable(s->bev, EV_READ);
+		work_submit(s->srv->workers, artjob_run, artjob_done, j);	/* off the loop */
+		return;
 	}
-	nntp_reply(s, "%d %lld %s", code, num, a.msgid);
-	if (code == 220)
-		nntp_write_stuffed(s, a.data, a.len);
-	else if (code == 221)
-		nntp_write_stuffed(s, a.data, a.head_len - 2);	/* without the empty line */
-	else if (code == 222)
-		nntp_write_stuffed(s, a.data + a.head_len, a.len - a.head_len);
-	if (code != 223)
-		nntp_write(s, ".\r\n", 3);
-	store_article_clear(&a);
+	if (j->rc == -2)
+		art_fetch(s->srv->store, j);
+	art_reply(s, j);
+	artjob_free(j);
 }
 
 static void

@@ -29,6 +29,14 @@ struct store	*store_open(const char *path, int busy_ms, char *err, size_t errlen
  * -1 and why it cannot be used, in out. */
 int		 store_probe(int backend, const char *where, char *out, size_t outlen);
 int		 store_backend(const struct store *);
+/* Connections to one store for worker threads: each store_pool_get() gives a store
+ * to use on one thread at a time, until store_pool_put(); NULL (err says why) when
+ * none can be made. Thread-safe. */
+struct store_pool;
+struct store_pool *store_pool_new(int backend, const char *where, int busy_ms);
+struct store	*store_pool_get(struct store_pool *, char *err, size_t errlen);
+void		 store_pool_put(struct store_pool *, struct store *);
+void		 store_pool_free(struct store_pool *);
 void		 store_close(struct store *);
 /* A write transaction: writers (of every front end sharing the store) take turns. */
 int		 store_begin(struct store *);

@@ -2,6 +2,7 @@
  * one machine, PostgreSQL (libpq) for several confabd sharing one database. Opening,
  * schema migrations, transactions and read snapshots, and statements. */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1074,4 +1075,73 @@ store_copy(struct store *from, struct store *to, store_copy_cb cb, void *arg)
 fail:
 	store_rollback(to);
 	return -1;
+}
+
+/* Connections for worker threads. */
+
+struct store_pool {
+	pthread_mutex_t	 lock;
+	int		 backend;
+	char		*where;
+	int		 busy_ms;
+	struct store	**free;
+	size_t		 nfree;
+};
+
+struct store_pool *
+store_pool_new(int backend, const char *where, int busy_ms)
+{
+	struct store_pool	*p = xcalloc(1, sizeof(*p));
+
+	pthread_mutex_init(&p->lock, NULL);
+	p->backend = backend;
+	p->where = xstrdup(where);
+	p->busy_ms = busy_ms;
+	return p;
+}
+
+/* A store of the caller's own until store_pool_put(): one kept, or a new connection
+ * (the schema is the one the front end opened; it is not migrated again). */
+struct store *
+store_pool_get(struct store_pool *p, char *err, size_t errlen)
+{
+	struct store	*s = NULL;
+
+	pthread_mutex_lock(&p->lock);
+	if (p->nfree > 0)
+		s = p->free[--p->nfree];
+	pthread_mutex_unlock(&p->lock);
+	if (s != NULL)
+		return s;
+	s = store_new(p->backend);
+	if ((s->pg ? open_pg(s, p->where, err, errlen) :
+	    open_sqlite(s, p->where, p->busy_ms, err, errlen)) == NULL) {
+		store_close(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+store_pool_put(struct store_pool *p, struct store *s)
+{
+	pthread_mutex_lock(&p->lock);
+	p->free = xreallocarray(p->free, p->nfree + 1, sizeof(*p->free));
+	p->free[p->nfree++] = s;
+	pthread_mutex_unlock(&p->lock);
+}
+
+void
+store_pool_free(struct store_pool *p)
+{
+	size_t	i;
+
+	if (p == NULL)
+		return;
+	for (i = 0; i < p->nfree; i++)
+		store_close(p->free[i]);
+	free(p->free);
+	free(p->where);
+	pthread_mutex_destroy(&p->lock);
+	free(p);
 }

@@ -142,6 +142,44 @@ for my $k (0 .. 2) {
 	$_->close for @cl;
 }
 
+# 2b. A slow database holds up only the sessions that wait on it: while another client
+# holds the articles table locked, ARTICLE waits, and on the same front end a reader
+# served from the overview cache, DATE and a new connection are answered at once.
+{
+	my ($a, $b) = map { my $c = $d[0]->client; $c->cmd("GROUP $G"); $c } 1 .. 2;
+	my $last = $B + 6001;
+	my ($st) = $b->mcmd("OVER 1-$last");
+	like($st, qr/^224 /, 'a reader reads the overview (now cached)');
+	my $pid = fork // die;
+	if (!$pid) {
+		$pg->psql('cluster', 'BEGIN; LOCK TABLE articles IN ACCESS EXCLUSIVE MODE;'
+		    . ' SELECT pg_sleep(4); COMMIT');
+		POSIX::_exit(0);
+	}
+	my $until = time + 10;
+	sleep 0.05 while time < $until && !$db->("SELECT count(*) FROM pg_locks l JOIN pg_class c"
+	    . " ON c.oid = l.relation WHERE c.relname = 'articles' AND l.mode = 'AccessExclusiveLock'"
+	    . " AND l.granted");
+	$a->send("ARTICLE <fresh\@cluster.test>\r\n");
+	sleep 0.3;
+	my $t = time;
+	my ($os, $ol) = $b->mcmd("OVER 1-$last");
+	my $over_t = time - $t;
+	is(scalar(@{ $ol // [] }), $last, 'the reader gets its OVER from the cache');
+	like($b->cmd('DATE'), qr/^111 /, '... and DATE');
+	like($d[0]->client->greeting, qr/^20[01] /, 'a new connection is greeted');
+	ok(time - $t < 1.5, sprintf('all within %.2f s while the database is locked', time - $t));
+	my $rin = '';
+	vec($rin, fileno($a->sock), 1) = 1;
+	is(select(my $rout = $rin, undef, undef, 0), 0, 'ARTICLE is still waiting for the database');
+	my $first = $a->line;
+	$a->block;
+	like($first // '', qr/^220 \d+ <fresh\@cluster\.test>/, 'and is answered once the lock goes');
+	ok(time - $t > 2, sprintf('(after %.1f s)', time - $t));
+	waitpid($pid, 0);
+	$_->close for $a, $b;
+}
+
 # 3. kill -9 of a front end in the middle of 3 x 1,000 more.
 $r = load('b', 1000, 4, kill => 2, after => $B + 6001 + 1500);
 my @gone = grep { $r->{$_} eq 'lost' } keys %$r;
