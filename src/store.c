@@ -1,5 +1,6 @@
-/* store.c: SQLite store: schema, groups, items, articles, overview, users. With
- * store_mail.c (queues and lists), the only files with SQL in them. */
+/* store.c: the store's groups, items, articles, overview, users and leases, written
+ * once for both engines (store_int.h). With store_mail.c (queues and lists) and
+ * store_db.c (schemas, transactions, the engines), the only files with SQL in them. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -46,7 +47,8 @@ static const char *stmt_sql[S_MAX] = {
 	[S_ITEM_VANISH] = "UPDATE items SET state = 6, dirty = 1, hash = 'vanished'"
 	    " WHERE source_id = ?1 AND post_id = ?2 AND comment_id <> 0 AND gen <> ?3"
 	    " AND state = 0 AND msgid IS NULL",
-	[S_ITEM_DIRTY] = "SELECT post_id, comment_id FROM items WHERE source_id = ?1 AND dirty <> 0"
+	/* "AND dirty" as the partial index items_dirty says it, for SQLite to use it. */
+	[S_ITEM_DIRTY] = "SELECT post_id, comment_id FROM items WHERE source_id = ?1 AND dirty"
 	    " ORDER BY comment_id <> 0, date, post_id, comment_id",
 	[S_ITEM_CLEAN] = "UPDATE items SET dirty = 0, article_id = ?4"
 	    " WHERE source_id = ?1 AND post_id = ?2 AND comment_id = ?3",
@@ -119,6 +121,8 @@ static const char *stmt_sql[S_MAX] = {
 
 /* Where PostgreSQL's SQL differs. */
 static const char *pg_sql[S_MAX] = {
+	[S_ITEM_DIRTY] = "SELECT post_id, comment_id FROM items WHERE source_id = ?1"
+	    " AND dirty <> 0 ORDER BY comment_id <> 0, date, post_id, comment_id",
 	[S_LOCAL_ID] = "SELECT greatest(max(comment_id), max(post_id)) + 1 FROM items"
 	    " WHERE source_id = ?1",
 	[S_NEWNEWS] = "SELECT a.id, a.arrived, a.msgid, (SELECT string_agg(g.name, ',')"
