@@ -214,8 +214,8 @@ nntp_close(struct session *s, const char *why)
 		auth_wp_cancel(s->authwp);
 	if (s->authjob != NULL)
 		s->authjob->s = NULL;	/* the worker's result is dropped */
-	if (s->artjob != NULL)
-		s->artjob->s = NULL;
+	if (s->storejob != NULL)
+		s->storejob->s = NULL;
 	if (s->wp_pass != NULL)
 		explicit_bzero(s->wp_pass, strlen(s->wp_pass));
 	free(s->wp_pass);
@@ -459,7 +459,11 @@ writecb(struct bufferevent *bev, void *arg)
 	struct session	*s = arg;
 	int		 rc;
 
-	/* Produce slices while the output is below the low-water mark. */
+	/* Produce slices while the output is below the low-water mark. A compression
+	 * filter may call back from inside a slice's write: not a second producer. */
+	if (s->producing)
+		return;
+	s->producing = 1;
 	while (s->streaming && nntp_outlen(s) <= NNTP_LOW_WATER) {
 		if ((rc = s->stream.next(s)) <= 0) {
 			stream_end(s);
@@ -469,6 +473,7 @@ writecb(struct bufferevent *bev, void *arg)
 			}
 		}
 	}
+	s->producing = 0;
 	if (s->streaming)
 		return;
 	if (s->srv->draining && s->state == SS_CMD && nntp_outlen(s) == 0)

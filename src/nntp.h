@@ -33,16 +33,18 @@ struct authjob {
 	int		 ok;
 };
 
-/* ARTICLE, HEAD, BODY or STAT looked up on a worker thread (nntp_cmd.c). */
-struct artjob {
+/* A command's lookup in the store, on a worker thread when the server has a pool of
+ * stores (PostgreSQL: the loop never waits on its network), else on the loop: run()
+ * with a store of its own, then reply() on the loop unless the session went away,
+ * then done() (nntp_cmd.c). */
+struct storejob {
 	struct session		*s;		/* NULL once the session is gone */
-	struct store_pool	*pool;		/* the worker's store comes from here */
-	int			 code;		/* 220..223 */
-	char			*msgid;		/* by Message-ID, or NULL: by number */
-	long long		 gid, num;	/* the group; the number named (or current) */
-	int			 explicit;	/* a number given, not the current article */
-	int			 rc;		/* the lookup: 0 found, 1 not, -1 error */
-	struct store_article	 a;
+	struct store_pool	*pool;
+	void			(*run)(struct store *, void *);
+	void			(*reply)(struct session *, void *);
+	void			(*done)(void *);
+	void			*arg;
+	int			 failed;	/* no store for run(): the reply is 403 */
 };
 
 #define NNTP_MAX_LINE		512	/* RFC 3977 3.1, including CRLF */
@@ -141,7 +143,8 @@ struct session {
 	char			*posted;	/* Message-ID of the article waiting */
 	struct auth_wp		*authwp;	/* SS_WAIT: a WordPress login being checked */
 	struct authjob		*authjob;	/* SS_WAIT: a local login being checked */
-	struct artjob		*artjob;	/* SS_WAIT: an article being looked up */
+	struct storejob		*storejob;	/* SS_WAIT: a lookup on a worker thread */
+	int			 producing;	/* in writecb's slice loop */
 	char			*wp_source;	/* logged in as a WordPress user of this source */
 	char			*wp_pass;	/* ... with this application password */
 	char			*pending_user;

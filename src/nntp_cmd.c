@@ -124,18 +124,23 @@ upcase(char *p)
 		*p = (char)toupper((unsigned char)*p);
 }
 
-/* Select a group; 0 ok, 1 no such group. */
-static int
-select_group(struct session *s, const char *name, struct store_group *g)
+/* g is the session's group now; its first article the current one. */
+static void
+group_enter(struct session *s, const struct store_group *g)
 {
-	int	rc = store_group_get(s->srv->store, name, g);
-
-	if (rc != 0)
-		return 1;
 	free(s->group);
 	s->group = xstrdup(g->name);
 	s->gid = g->id;
 	s->cur = g->count > 0 ? g->low : 0;
+}
+
+/* Select a group; 0 ok, 1 no such group. */
+static int
+select_group(struct session *s, const char *name, struct store_group *g)
+{
+	if (store_group_get(s->srv->store, name, g) != 0)
+		return 1;
+	group_enter(s, g);
 	return 0;
 }
 
@@ -155,9 +160,21 @@ nntp_rest_of_line(int argc, char **argv, int from)
  * from the session and the overview cache), the lookup in the store (on the loop, or
  * on a worker thread with a store of its own when the store is PostgreSQL: the loop
  * never waits on its network), and the reply (on the loop). */
+/* ARTICLE, HEAD, BODY or STAT: what is looked up, and what was found. */
+struct artjob {
+	int			 code;		/* 220..223 */
+	char			*msgid;		/* by Message-ID, or NULL: by number */
+	long long		 gid, num;	/* the group; the number named (or current) */
+	int			 explicit;	/* a number given, not the current article */
+	int			 rc;		/* the lookup: 0 found, 1 not, -1 error */
+	struct store_article	 a;
+};
+
 static void
-artjob_free(struct artjob *j)
+artjob_free(void *arg)
 {
+	struct artjob	*j = arg;
+
 	store_article_clear(&j->a);
 	free(j->msgid);
 	free(j);
@@ -196,7 +213,6 @@ art_resolve(struct session *s, int argc, char **argv)
 		}
 	}
 	j = xcalloc(1, sizeof(*j));
-	j->s = s;
 	j->code = code;
 	j->gid = s->gid;
 	j->num = n;
@@ -217,9 +233,10 @@ art_resolve(struct session *s, int argc, char **argv)
 
 /* The lookup, on any thread with a store of its own. */
 static void
-art_fetch(struct store *st, struct artjob *j)
+art_fetch(struct store *st, void *arg)
 {
-	int	stat = j->code == 223;
+	struct artjob	*j = arg;
+	int		 stat = j->code == 223;
 	long long n;
 
 	if (j->msgid != NULL) {
@@ -235,8 +252,9 @@ art_fetch(struct store *st, struct artjob *j)
 }
 
 static void
-art_reply(struct session *s, struct artjob *j)
+art_reply(struct session *s, void *arg)
 {
+	struct artjob		*j = arg;
 	struct store_article	*a = &j->a;
 
 	if (j->rc == -1) {
@@ -263,32 +281,63 @@ art_reply(struct session *s, struct artjob *j)
 }
 
 static void
-artjob_run(void *arg)
+storejob_run(void *arg)
 {
-	struct artjob	*j = arg;
+	struct storejob	*j = arg;
 	struct store	*st;
 	char		 err[256];
 
 	if ((st = store_pool_get(j->pool, err, sizeof(err))) == NULL) {
 		log_warn("store: %s", err);
-		j->rc = -1;
+		j->failed = 1;
 		return;
 	}
-	art_fetch(st, j);
+	j->run(st, j->arg);
 	store_pool_put(j->pool, st);
 }
 
 static void
-artjob_done(void *arg)
+storejob_done(void *arg)
 {
-	struct artjob	*j = arg;
+	struct storejob	*j = arg;
 
 	if (j->s != NULL) {	/* NULL: the session went away meanwhile */
-		j->s->artjob = NULL;
-		art_reply(j->s, j);
+		j->s->storejob = NULL;
+		if (j->failed)
+			nntp_reply(j->s, "403 internal fault");
+		else
+			j->reply(j->s, j->arg);
 		nntp_resume(j->s);
 	}
-	artjob_free(j);
+	j->done(j->arg);
+	free(j);
+}
+
+/* Look up in the store and reply: off the loop with a pool of stores, the session
+ * waiting (its next commands too); else at once. */
+static void
+store_lookup(struct session *s, void (*run)(struct store *, void *),
+    void (*reply)(struct session *, void *), void (*done)(void *), void *arg)
+{
+	struct storejob	*j;
+
+	if (s->srv->pool == NULL) {
+		run(s->srv->store, arg);
+		reply(s, arg);
+		done(arg);
+		return;
+	}
+	j = xcalloc(1, sizeof(*j));
+	j->s = s;
+	j->pool = s->srv->pool;
+	j->run = run;
+	j->reply = reply;
+	j->done = done;
+	j->arg = arg;
+	s->storejob = j;
+	s->state = SS_WAIT;
+	bufferevent_disable(s->bev, EV_READ);
+	work_submit(s->srv->workers, storejob_run, storejob_done, j);
 }
 
 /* Commands. */
@@ -300,18 +349,12 @@ cmd_article(struct session *s, int argc, char **argv)
 
 	if ((j = art_resolve(s, argc, argv)) == NULL)
 		return;
-	if (j->rc == -2 && s->srv->pool != NULL) {
-		j->pool = s->srv->pool;
-		s->artjob = j;
-		s->state = SS_WAIT;
-		bufferevent_disable(s->bev, EV_READ);
-		work_submit(s->srv->workers, artjob_run, artjob_done, j);	/* off the loop */
-		return;
-	}
 	if (j->rc == -2)
-		art_fetch(s->srv->store, j);
-	art_reply(s, j);
-	artjob_free(j);
+		store_lookup(s, art_fetch, art_reply, artjob_free, j);
+	else {		/* the overview cache answered */
+		art_reply(s, j);
+		artjob_free(j);
+	}
 }
 
 static void
@@ -406,17 +449,54 @@ cmd_mode(struct session *s, int argc, char **argv)
 		nntp_reply(s, "201 posting prohibited");
 }
 
-static void
-cmd_group(struct session *s, int argc, char **argv)
-{
-	struct store_group	g;
+struct groupjob {
+	char			*name;
+	int			 rc;
+	struct store_group	 g;
+};
 
-	if (select_group(s, argv[1], &g) != 0) {
+static void
+group_fetch(struct store *st, void *arg)
+{
+	struct groupjob	*j = arg;
+
+	j->rc = store_group_get(st, j->name, &j->g);
+}
+
+static void
+group_reply(struct session *s, void *arg)
+{
+	struct groupjob	*j = arg;
+
+	if (j->rc == -1) {
+		nntp_reply(s, "403 internal fault");
+		return;
+	}
+	if (j->rc != 0) {
 		nntp_reply(s, "411 no such newsgroup");
 		return;
 	}
-	nntp_reply(s, "211 %lld %lld %lld %s", g.count, g.low, g.high, g.name);
-	store_group_clear(&g);
+	group_enter(s, &j->g);
+	nntp_reply(s, "211 %lld %lld %lld %s", j->g.count, j->g.low, j->g.high, j->g.name);
+}
+
+static void
+groupjob_free(void *arg)
+{
+	struct groupjob	*j = arg;
+
+	store_group_clear(&j->g);
+	free(j->name);
+	free(j);
+}
+
+static void
+cmd_group(struct session *s, int argc, char **argv)
+{
+	struct groupjob	*j = xcalloc(1, sizeof(*j));
+
+	j->name = xstrdup(argv[1]);
+	store_lookup(s, group_fetch, group_reply, groupjob_free, j);
 }
 
 static int
