@@ -160,7 +160,8 @@ env_add WP_PGID "$pgid"
 url=http://127.0.0.1:$port
 for i in $(seq 1 100); do
 	kill -0 $php_pid 2>/dev/null || { cat "$dir/php-server.log" >&2; die "php -S died (port $port taken?)"; }
-	if curl -sf -o "$dir/ready.json" "$url/?rest_route=/wp/v2/comments&post=2481&per_page=100" &&
+	kill -0 $mysql_pid 2>/dev/null || { tail -40 "$dir/mysql.log" >&2; die "mariadbd died"; }
+	if curl -sf --max-time 20 -o "$dir/ready.json" "$url/?rest_route=/wp/v2/comments&post=2481&per_page=100" &&
 	   [ "$(grep -o '"post":2481' "$dir/ready.json" | wc -l)" -ge 28 ]; then
 		ok=1
 		break
