@@ -29,7 +29,7 @@ enum mq_state { MQ_QUEUED = 0, MQ_SENDING = 1 };
 #define RETRY_MAX	(12 * 3600)
 #define GIVE_UP_AFTER	20	/* attempts */
 #define NOT_DUE		((time_t)1 << 50)	/* queue rows waiting for the digest */
-#define SENDING_STALE	600	/* seconds: a row "sending" this long was left by a stopped confabd */
+#define SENDING_STALE	600	/* s: a row "sending" this long was left by a stopped confabd */
 
 static void
 keys_of(const struct mail_ctx *m, struct token_keys *k)

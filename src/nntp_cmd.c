@@ -477,7 +477,8 @@ group_reply(struct session *s, void *arg)
 		return;
 	}
 	group_enter(s, &j->g);
-	nntp_reply(s, "211 %lld %lld %lld %s", j->g.count, j->g.low, j->g.high, j->g.name);
+	nntp_reply(s, "211 %lld %lld %lld %s", j->g.count, j->g.low, j->g.high,
+	    j->g.name);
 }
 
 static void

@@ -57,7 +57,8 @@ static const char *stmt_sql[S_MAX] = {
 	[S_ITEM_HASH] = "SELECT hash, gen FROM items"
 	    " WHERE source_id = ?1 AND post_id = ?2 AND comment_id = ?3",
 	[S_ITEM_REF] = "SELECT i.parent_id, i.article_id, i.dirty,"
-	    " (SELECT a.msgid FROM articles a WHERE a.id = i.article_id AND a.live = 1) FROM items i"
+	    " (SELECT a.msgid FROM articles a WHERE a.id = i.article_id AND a.live = 1)"
+	    " FROM items i"
 	    " WHERE i.source_id = ?1 AND i.post_id = ?2 AND i.comment_id = ?3",
 	[S_ART_INS] = "INSERT INTO articles (msgid, source_id, post_id, comment_id, version,"
 	    " live, date, arrived, data, head_len, over)"

@@ -28,7 +28,6 @@ struct store	*store_open(const char *path, int busy_ms, char *err, size_t errlen
 /* Connect and read the schema version, changing nothing: 0 and what the store is, or
  * -1 and why it cannot be used, in out. */
 int		 store_probe(int backend, const char *where, char *out, size_t outlen);
-int		 store_backend(const struct store *);
 /* Connections to one store for worker threads: each store_pool_get() gives a store
  * to use on one thread at a time, until store_pool_put(); NULL (err says why) when
  * none can be made. Thread-safe. */

@@ -179,8 +179,9 @@ pg_session(struct store *s)
 	PQclear(r);
 }
 
-/* The connection is usable, or is made so: a lost one is reset, at most every RECONNECT_MS,
- * and never inside a transaction (that one is gone: its caller rolls back). */
+/* The connection is usable, or is made so: a lost one is reset, at most every
+ * RECONNECT_MS, and never inside a transaction (that one is gone: its caller rolls
+ * back). */
 #define RECONNECT_MS	250	/* the least time between two reconnection attempts */
 
 static long long
@@ -485,12 +486,6 @@ struct store *
 store_open(const char *path, int busy_ms, char *err, size_t errlen)
 {
 	return store_connect(STORE_SQLITE, path, busy_ms, err, errlen);
-}
-
-int
-store_backend(const struct store *s)
-{
-	return s->pg ? STORE_POSTGRESQL : STORE_SQLITE;
 }
 
 void

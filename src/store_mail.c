@@ -9,6 +9,12 @@
 #include "store.h"
 #include "store_int.h"
 
+/* The columns outbox_row() and sub_row() read. */
+#define OB_COLS	"SELECT id, source, msgid, post_id, parent_id, author, email, html," \
+	" state, attempts, next_try, last_error, comment_id, created FROM outbox"
+#define SUB_COLS	"SELECT s.id, s.group_id, g.name, s.thread, s.address, s.mode," \
+	" s.state, s.bounces, s.created FROM subscribers s JOIN groups g ON g.id = s.group_id"
+
 static const char *stmt_sql[S_MAX] = {
 	[S_FC_GET] = "SELECT etag, last_modified FROM fetch_cache WHERE source = ?1 AND url = ?2",
 	[S_FC_PUT] = "INSERT INTO fetch_cache (source, url, etag, last_modified)"
@@ -17,7 +23,7 @@ static const char *stmt_sql[S_MAX] = {
 	[S_OB_ADD] = "INSERT INTO outbox (source, msgid, post_id, parent_id, author, email, html,"
 	    " state, attempts, next_try, created) VALUES (?1,?2,?3,?4,?5,?6,?7,0,0,?8,?9)"
 	    " RETURNING id",
-	[S_OB_GET] = "SELECT id, source, msgid, post_id, parent_id, author, email, html, state, attempts, next_try, last_error, comment_id, created FROM outbox WHERE id = ?1",
+	[S_OB_GET] = OB_COLS " WHERE id = ?1",
 	[S_OB_ATTEMPT] = "UPDATE outbox SET attempts = attempts + 1, next_try = ?2"
 	    " WHERE id = ?1 AND state = 0 AND next_try <= ?3",
 	[S_OB_FINISH] = "UPDATE outbox SET state = ?2, comment_id = ?3, last_error = ?4"
@@ -26,24 +32,22 @@ static const char *stmt_sql[S_MAX] = {
 	[S_OB_DUE] = "SELECT id FROM outbox WHERE state = 0 AND next_try <= ?1 ORDER BY id",
 	[S_OB_BY_COMMENT] = "SELECT msgid FROM outbox WHERE source = ?1 AND comment_id = ?2"
 	    " AND state = 1",
-	[S_OB_UNMATCHED] = "SELECT id, source, msgid, post_id, parent_id, author, email, html, state, attempts, next_try, last_error, comment_id, created FROM outbox WHERE source = ?1 AND post_id = ?2"
+	[S_OB_UNMATCHED] = OB_COLS " WHERE source = ?1 AND post_id = ?2"
 	    " AND comment_id = 0 AND attempts > 0 AND state <> 2 ORDER BY id",
 	[S_SUB_ADD] = "INSERT INTO subscribers (group_id, thread, address, mode, state, bounces,"
 	    " created) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)"
 	    " ON CONFLICT (group_id, thread, address) DO UPDATE SET mode = ?4,"
 	    " state = max(state, ?5), bounces = 0",
-	[S_SUB_GET] = "SELECT s.id, s.group_id, g.name, s.thread, s.address, s.mode, s.state, s.bounces, s.created FROM subscribers s JOIN groups g ON g.id = s.group_id"
-	    " WHERE s.id = ?1",
-	[S_SUB_FIND] = "SELECT s.id, s.group_id, g.name, s.thread, s.address, s.mode, s.state, s.bounces, s.created FROM subscribers s JOIN groups g ON g.id = s.group_id"
-	    " WHERE s.group_id = ?1 AND s.thread = ?2 AND s.address = ?3 COLLATE NOCASE",
+	[S_SUB_GET] = SUB_COLS " WHERE s.id = ?1",
+	[S_SUB_FIND] = SUB_COLS " WHERE s.group_id = ?1 AND s.thread = ?2"
+	    " AND s.address = ?3 COLLATE NOCASE",
 	[S_SUB_STATE] = "UPDATE subscribers SET state = ?2 WHERE id = ?1",
 	[S_SUB_DEL] = "DELETE FROM subscribers WHERE id = ?1",
-	[S_SUB_EACH] = "SELECT s.id, s.group_id, g.name, s.thread, s.address, s.mode, s.state, s.bounces, s.created FROM subscribers s JOIN groups g ON g.id = s.group_id"
-	    " WHERE g.name = ?1 ORDER BY s.address, s.thread",
+	[S_SUB_EACH] = SUB_COLS " WHERE g.name = ?1 ORDER BY s.address, s.thread",
 	[S_SUB_BOUNCE] = "UPDATE subscribers SET bounces = bounces + 1,"
 	    " state = CASE WHEN bounces + 1 >= ?2 THEN 2 ELSE state END WHERE id = ?1",
-	[S_SUB_FOR] = "SELECT s.id, s.group_id, g.name, s.thread, s.address, s.mode, s.state, s.bounces, s.created FROM subscribers s JOIN groups g ON g.id = s.group_id"
-	    " WHERE s.group_id = ?1 AND s.state = 1 AND (s.thread = '' OR s.thread = ?2)",
+	[S_SUB_FOR] = SUB_COLS " WHERE s.group_id = ?1 AND s.state = 1"
+	    " AND (s.thread = '' OR s.thread = ?2)",
 	[S_MQ_ADD] = "INSERT INTO mailq (subscriber_id, article_id, kind, state,"
 	    " attempts, next_try, data) VALUES (?1, ?2, ?3, 0, 0, ?4, ?5)"
 	    " ON CONFLICT DO NOTHING",
@@ -66,8 +70,6 @@ static const char *stmt_sql[S_MAX] = {
 
 /* Where PostgreSQL's SQL differs: addresses compare without case through an index on
  * lower(address) (SQLite: COLLATE NOCASE). */
-#define SUB_COLS	"SELECT s.id, s.group_id, g.name, s.thread, s.address, s.mode," \
-	" s.state, s.bounces, s.created FROM subscribers s JOIN groups g ON g.id = s.group_id"
 static const char *pg_sql[S_MAX] = {
 	[S_SUB_ADD] = "INSERT INTO subscribers (group_id, thread, address, mode, state, bounces,"
 	    " created) VALUES (?1, ?2, ?3, ?4, ?5, 0, ?6)"
