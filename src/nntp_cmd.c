@@ -568,12 +568,52 @@ cmd_listgroup(struct session *s, int argc, char **argv)
 	nntp_stream_start(s);
 }
 
+struct stepjob {
+	int			 next;
+	long long		 gid, cur, n;
+	int			 rc;
+	struct store_article	 a;
+};
+
+static void
+step_fetch(struct store *st, void *arg)
+{
+	struct stepjob	*j = arg;
+
+	j->rc = store_article_step(st, j->gid, j->cur, j->next ? 1 : -1, &j->n);
+	if (j->rc == 0)
+		j->rc = store_article_stat_num(st, j->gid, j->n, &j->a);
+}
+
+static void
+step_reply(struct session *s, void *arg)
+{
+	struct stepjob	*j = arg;
+
+	if (j->rc == -1)
+		nntp_reply(s, "403 internal fault");
+	else if (j->rc != 0)
+		nntp_reply(s, j->next ? "421 no next article in this group" :
+		    "422 no previous article in this group");
+	else {
+		s->cur = j->n;
+		nntp_reply(s, "223 %lld %s retrieved", j->n, j->a.msgid);
+	}
+}
+
+static void
+stepjob_free(void *arg)
+{
+	struct stepjob	*j = arg;
+
+	store_article_clear(&j->a);
+	free(j);
+}
+
 static void
 cmd_step(struct session *s, int argc, char **argv)
 {
-	int			 next = toupper((unsigned char)argv[0][0]) == 'N', rc;
-	long long		 n;
-	struct store_article	 a;
+	struct stepjob	*j;
 
 	if (s->gid == 0) {
 		nntp_reply(s, "412 no newsgroup selected");
@@ -583,15 +623,11 @@ cmd_step(struct session *s, int argc, char **argv)
 		nntp_reply(s, "420 current article number is invalid");
 		return;
 	}
-	rc = store_article_step(s->srv->store, s->gid, s->cur, next ? 1 : -1, &n);
-	if (rc != 0 || store_article_stat_num(s->srv->store, s->gid, n, &a) != 0) {
-		nntp_reply(s, next ? "421 no next article in this group" :
-		    "422 no previous article in this group");
-		return;
-	}
-	s->cur = n;
-	nntp_reply(s, "223 %lld %s retrieved", n, a.msgid);
-	store_article_clear(&a);
+	j = xcalloc(1, sizeof(*j));
+	j->next = toupper((unsigned char)argv[0][0]) == 'N';
+	j->gid = s->gid;
+	j->cur = s->cur;
+	store_lookup(s, step_fetch, step_reply, stepjob_free, j);
 }
 
 /* LIST */
