@@ -219,6 +219,19 @@ pg_ready(struct store *s)
 	return 0;
 }
 
+static void
+gidset_add(struct gidset *g, long long gid)
+{
+	int	i;
+
+	for (i = 0; i < g->n && g->v[i] != gid; i++)
+		;
+	if (gid == 0 || (i == g->n && g->n == (int)(sizeof(g->v) / sizeof(g->v[0]))))
+		g->all = 1;
+	else if (i == g->n)
+		g->v[g->n++] = gid;
+}
+
 /* Take the notices libpq has read into a bounded set: when nobody asks for them (no
  * overview cache), they must not pile up. */
 static void
@@ -226,17 +239,11 @@ collect_notices(struct store *s)
 {
 	PGnotify	*n;
 	long long	 gid;
-	int		 i;
 
 	while ((n = PQnotifies(s->conn)) != NULL) {
 		gid = strtoll(n->extra, NULL, 10);
 		PQfreemem(n);
-		for (i = 0; i < s->nheard && s->heard[i] != gid; i++)
-			;
-		if (gid == 0 || s->nheard == (int)(sizeof(s->heard) / sizeof(s->heard[0])))
-			s->heard_all = 1;
-		else if (i == s->nheard)
-			s->heard[s->nheard++] = gid;
+		gidset_add(&s->heard, gid);
 	}
 }
 
@@ -528,37 +535,29 @@ store_begin(struct store *s)
 static int
 notify_changed(struct store *s)
 {
-	char	sql[64 + 48 * 16], *p = sql;
+	char	sql[64 + 48 * (sizeof(s->changed.v) / sizeof(s->changed.v[0]))], *p = sql;
 	int	i, rc;
 
-	if (!s->pg || (s->nchanged == 0 && !s->changed_all))
+	if (!s->pg || (s->changed.n == 0 && !s->changed.all))
 		return 0;
 	p += snprintf(p, sizeof(sql), "SELECT 1");
-	if (s->changed_all)
+	if (s->changed.all)
 		snprintf(p, sizeof(sql) - (size_t)(p - sql), ", pg_notify('confab_groups', '0')");
 	else
-		for (i = 0; i < s->nchanged; i++)
+		for (i = 0; i < s->changed.n; i++)
 			p += snprintf(p, sizeof(sql) - (size_t)(p - sql),
-			    ", pg_notify('confab_groups', '%lld')", s->changed[i]);
+			    ", pg_notify('confab_groups', '%lld')", s->changed.v[i]);
 	rc = exec(s, sql);
-	s->nchanged = s->changed_all = 0;
+	s->changed.n = s->changed.all = 0;
 	return rc;
 }
 
 void
 group_changed(struct store *s, long long gid)
 {
-	int	i;
-
 	if (!s->pg)
 		return;
-	for (i = 0; i < s->nchanged; i++)
-		if (s->changed[i] == gid)
-			return;
-	if (s->nchanged == (int)(sizeof(s->changed) / sizeof(s->changed[0])))
-		s->changed_all = 1;	/* too many to name: "0", every group */
-	else
-		s->changed[s->nchanged++] = gid;
+	gidset_add(&s->changed, gid);
 	if (!s->in_tx)
 		notify_changed(s);
 }
@@ -576,7 +575,7 @@ int
 store_rollback(struct store *s)
 {
 	s->in_tx = 0;
-	s->nchanged = s->changed_all = 0;
+	s->changed.n = s->changed.all = 0;
 	return exec(s, "ROLLBACK");
 }
 
@@ -597,18 +596,18 @@ store_changes(struct store *s, store_id_cb cb, void *arg)
 		return 0;
 	if (s->seen_gen != s->conn_gen) {
 		s->seen_gen = s->conn_gen;
-		s->heard_all = 1;
+		s->heard.all = 1;
 	}
 	if (PQstatus(s->conn) == CONNECTION_OK && !s->in_tx && !s->reading)
 		PQconsumeInput(s->conn);
 	collect_notices(s);
-	if (s->heard_all)
+	if (s->heard.all)
 		cb(0, arg);
 	else
-		for (i = 0; i < s->nheard; i++)
-			cb(s->heard[i], arg);
-	count = s->heard_all ? 1 : s->nheard;
-	s->nheard = s->heard_all = 0;
+		for (i = 0; i < s->heard.n; i++)
+			cb(s->heard.v[i], arg);
+	count = s->heard.all ? 1 : s->heard.n;
+	s->heard.n = s->heard.all = 0;
 	return count;
 }
 

@@ -61,6 +61,12 @@ struct stmt {
 	size_t		 bytea_len[DB_NCOL];
 };
 
+/* Groups named in change notices: a few by id, or "all" (gid 0, or too many). */
+struct gidset {
+	long long	 v[32];
+	int		 n, all;
+};
+
 struct store {
 	int		 pg;		/* 1: PostgreSQL, 0: SQLite */
 	sqlite3		*db;
@@ -76,11 +82,9 @@ struct store {
 	long long	 changes;	/* rows the last run() changed */
 	/* PostgreSQL: groups whose articles this transaction changed, told to every front
 	 * end (NOTIFY) as it commits; the connection generation store_changes() saw. */
-	long long	 changed[16];
-	int		 nchanged, changed_all;
+	struct gidset	 changed;
 	unsigned	 seen_gen;
-	long long	 heard[64];	/* notices received, not yet given out */
-	int		 nheard, heard_all;
+	struct gidset	 heard;		/* notices received, not yet given out */
 	char		 err[512];	/* PostgreSQL: the last error */
 };
 
