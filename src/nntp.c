@@ -340,8 +340,8 @@ nntp_stream_start(struct session *s)
 	    BEV_TRIG_DEFER_CALLBACKS);
 }
 
-static void
-stream_end(struct session *s)
+void
+nntp_stream_stop(struct session *s)
 {
 	s->streaming = 0;
 	free(s->stream.arg);
@@ -464,9 +464,9 @@ writecb(struct bufferevent *bev, void *arg)
 	if (s->producing)
 		return;
 	s->producing = 1;
-	while (s->streaming && nntp_outlen(s) <= NNTP_LOW_WATER) {
+	while (s->streaming && s->storejob == NULL && nntp_outlen(s) <= NNTP_LOW_WATER) {
 		if ((rc = s->stream.next(s)) <= 0) {
-			stream_end(s);
+			nntp_stream_stop(s);
 			if (rc < 0) {
 				nntp_close(s, "error while streaming");
 				return;

@@ -36,15 +36,13 @@ struct authjob {
 /* A command's lookup in the store, on a worker thread when the server has a pool of
  * stores (PostgreSQL: the loop never waits on its network), else on the loop: run()
  * with a store of its own, then reply() on the loop unless the session went away,
- * then done() (nntp_cmd.c). */
+ * then done() (nntp_store_lookup() in nntp_cmd.c). */
 struct storejob {
 	struct session		*s;		/* NULL once the session is gone */
-	struct store_pool	*pool;
 	void			(*run)(struct store *, void *);
 	void			(*reply)(struct session *, void *);
 	void			(*done)(void *);
 	void			*arg;
-	int			 failed;	/* no store for run(): the reply is 403 */
 };
 
 #define NNTP_MAX_LINE		512	/* RFC 3977 3.1, including CRLF */
@@ -110,6 +108,9 @@ struct stream {
 	int		 kind;
 	time_t		 since;
 	long long	 pos;		/* index into a list */
+	/* Owed first line, when the store has to tell whether lo..hi holds any live
+	 * article: ok if it does, else none (and the stream ends there). */
+	const char	*ok, *none;
 };
 
 struct session {
@@ -167,6 +168,7 @@ void	nntp_write_stuffed(struct session *, const char *, size_t);
 /* Send reply (NULL: it is queued already), read no more, close once it has gone. */
 void	nntp_end(struct session *, const char *reply, const char *reason);
 void	nntp_stream_start(struct session *);	/* run s->stream.next in slices */
+void	nntp_stream_stop(struct session *);	/* the stream is over (or abandoned) */
 int	nntp_starttls(struct session *);	/* after "382" was queued */
 int	nntp_compress(struct session *);	/* after "206" was queued */
 void	nntp_close(struct session *, const char *why);

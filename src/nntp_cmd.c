@@ -134,16 +134,6 @@ group_enter(struct session *s, const struct store_group *g)
 	s->cur = g->count > 0 ? g->low : 0;
 }
 
-/* Select a group; 0 ok, 1 no such group. */
-static int
-select_group(struct session *s, const char *name, struct store_group *g)
-{
-	if (store_group_get(s->srv->store, name, g) != 0)
-		return 1;
-	group_enter(s, g);
-	return 0;
-}
-
 /* The words from argv[from] on as one string: RFC 4643 user names and passwords may
  * contain spaces. */
 char *
@@ -281,42 +271,40 @@ art_reply(struct session *s, void *arg)
 }
 
 static void
-storejob_run(void *arg)
+storejob_run(struct store *st, void *arg)
 {
 	struct storejob	*j = arg;
-	struct store	*st;
-	char		 err[256];
 
-	if ((st = store_pool_get(j->pool, err, sizeof(err))) == NULL) {
-		log_warn("store: %s", err);
-		j->failed = 1;
-		return;
-	}
 	j->run(st, j->arg);
-	store_pool_put(j->pool, st);
 }
 
 static void
-storejob_done(void *arg)
+storejob_done(void *arg, int ok)
 {
 	struct storejob	*j = arg;
+	struct session	*s = j->s;
 
-	if (j->s != NULL) {	/* NULL: the session went away meanwhile */
-		j->s->storejob = NULL;
-		if (j->failed)
-			nntp_reply(j->s, "403 internal fault");
-		else
-			j->reply(j->s, j->arg);
-		nntp_resume(j->s);
+	if (s != NULL) {	/* NULL: the session went away meanwhile */
+		s->storejob = NULL;
+		if (ok)
+			j->reply(s, j->arg);
+		else if (s->streaming) {	/* a response under way cannot turn 403 */
+			nntp_stream_stop(s);
+			nntp_end(s, NULL, "store unavailable");
+		} else
+			nntp_reply(s, "403 internal fault");
+		if (s->state == SS_WAIT)
+			nntp_resume(s);
 	}
 	j->done(j->arg);
 	free(j);
 }
 
 /* Look up in the store and reply: off the loop with a pool of stores, the session
- * waiting (its next commands too); else at once. */
-static void
-store_lookup(struct session *s, void (*run)(struct store *, void *),
+ * waiting (its next commands too); else at once. reply() must not close the session
+ * (nntp_end() it). */
+void
+nntp_store_lookup(struct session *s, void (*run)(struct store *, void *),
     void (*reply)(struct session *, void *), void (*done)(void *), void *arg)
 {
 	struct storejob	*j;
@@ -329,7 +317,6 @@ store_lookup(struct session *s, void (*run)(struct store *, void *),
 	}
 	j = xcalloc(1, sizeof(*j));
 	j->s = s;
-	j->pool = s->srv->pool;
 	j->run = run;
 	j->reply = reply;
 	j->done = done;
@@ -337,7 +324,76 @@ store_lookup(struct session *s, void (*run)(struct store *, void *),
 	s->storejob = j;
 	s->state = SS_WAIT;
 	bufferevent_disable(s->bev, EV_READ);
-	work_submit(s->srv->workers, storejob_run, storejob_done, j);
+	work_store(s->srv->workers, s->srv->pool, NULL, storejob_run, storejob_done, j);
+}
+
+/* The next slice of a stream from the store, by fill(): here, or on a worker (the
+ * stream moved into the job and back). 2: under way, the stream waits. */
+struct filljob {
+	struct stream	 st;
+	nntp_fill_fn	 fill;
+	struct buf	 out;
+	int		 rc;
+};
+
+static void
+fill_run(struct store *st, void *arg)
+{
+	struct filljob	*j = arg;
+
+	j->rc = j->fill(&j->st, st, &j->out);
+}
+
+static void
+fill_reply(struct session *s, void *arg)
+{
+	struct filljob	*j = arg;
+
+	s->stream = j->st;
+	memset(&j->st, 0, sizeof(j->st));
+	if (j->out.len > 0)
+		nntp_write(s, j->out.data, j->out.len);
+	if (j->rc > 0)
+		nntp_stream_start(s);
+	else {
+		nntp_stream_stop(s);
+		if (j->rc < 0)
+			nntp_end(s, NULL, "error while streaming");
+	}
+}
+
+static void
+fill_free(void *arg)
+{
+	struct filljob	*j = arg;
+
+	free(j->st.arg);
+	free(j->st.arg2);
+	buf_free(&j->out);
+	free(j);
+}
+
+int
+nntp_stream_fill(struct session *s, nntp_fill_fn fill)
+{
+	struct filljob	*j;
+	struct buf	 b;
+	int		 rc;
+
+	if (s->srv->pool == NULL) {
+		buf_init(&b);
+		rc = fill(&s->stream, s->srv->store, &b);
+		if (b.len > 0)
+			nntp_write(s, b.data, b.len);
+		buf_free(&b);
+		return rc;
+	}
+	j = xcalloc(1, sizeof(*j));
+	j->st = s->stream;
+	j->fill = fill;
+	s->stream.arg = s->stream.arg2 = NULL;
+	nntp_store_lookup(s, fill_run, fill_reply, fill_free, j);
+	return 2;
 }
 
 /* Commands. */
@@ -350,7 +406,7 @@ cmd_article(struct session *s, int argc, char **argv)
 	if ((j = art_resolve(s, argc, argv)) == NULL)
 		return;
 	if (j->rc == -2)
-		store_lookup(s, art_fetch, art_reply, artjob_free, j);
+		nntp_store_lookup(s, art_fetch, art_reply, artjob_free, j);
 	else {		/* the overview cache answered */
 		art_reply(s, j);
 		artjob_free(j);
@@ -453,6 +509,8 @@ struct groupjob {
 	char			*name;
 	int			 rc;
 	struct store_group	 g;
+	int			 list;		/* LISTGROUP */
+	long long		 lo, hi;	/* its range, if given (lo > 0) */
 };
 
 static void
@@ -463,10 +521,40 @@ group_fetch(struct store *st, void *arg)
 	j->rc = store_group_get(st, j->name, &j->g);
 }
 
+static int
+listgroup_cb(long long num, void *arg)
+{
+	buf_printf(arg, "%lld\r\n", num);
+	return 0;
+}
+
+static int
+listgroup_fill(struct stream *st, struct store *store, struct buf *out)
+{
+	long long	last;
+
+	if (store_numbers_range(store, st->gid, st->lo, st->hi, NNTP_SLICE_ROWS * 8,
+	    listgroup_cb, out, &last) == -1)
+		return -1;
+	if (last < st->lo || last >= st->hi) {
+		buf_add(out, ".\r\n", 3);
+		return 0;
+	}
+	st->lo = last + 1;
+	return 1;
+}
+
+static int
+listgroup_next(struct session *s)
+{
+	return nntp_stream_fill(s, listgroup_fill);
+}
+
 static void
 group_reply(struct session *s, void *arg)
 {
 	struct groupjob	*j = arg;
+	long long	 lo = j->g.low, hi = j->g.high;
 
 	if (j->rc == -1) {
 		nntp_reply(s, "403 internal fault");
@@ -477,8 +565,27 @@ group_reply(struct session *s, void *arg)
 		return;
 	}
 	group_enter(s, &j->g);
-	nntp_reply(s, "211 %lld %lld %lld %s", j->g.count, j->g.low, j->g.high,
+	if (!j->list) {
+		nntp_reply(s, "211 %lld %lld %lld %s", j->g.count, j->g.low, j->g.high,
+		    j->g.name);
+		return;
+	}
+	if (j->lo > 0) {
+		lo = j->lo;
+		hi = j->hi;
+	}
+	nntp_reply(s, "211 %lld %lld %lld %s list follows", j->g.count, j->g.low, j->g.high,
 	    j->g.name);
+	if (hi < lo) {
+		nntp_write(s, ".\r\n", 3);
+		return;
+	}
+	memset(&s->stream, 0, sizeof(s->stream));
+	s->stream.next = listgroup_next;
+	s->stream.gid = s->gid;
+	s->stream.lo = lo;
+	s->stream.hi = hi;
+	nntp_stream_start(s);
 }
 
 static void
@@ -497,75 +604,31 @@ cmd_group(struct session *s, int argc, char **argv)
 	struct groupjob	*j = xcalloc(1, sizeof(*j));
 
 	j->name = xstrdup(argv[1]);
-	store_lookup(s, group_fetch, group_reply, groupjob_free, j);
-}
-
-static int
-listgroup_cb(long long num, void *arg)
-{
-	char	line[32];
-	int	n = snprintf(line, sizeof(line), "%lld\r\n", num);
-
-	nntp_write(arg, line, (size_t)n);
-	return 0;
-}
-
-static int
-listgroup_next(struct session *s)
-{
-	long long	last;
-
-	if (store_numbers_range(s->srv->store, s->stream.gid, s->stream.lo, s->stream.hi,
-	    NNTP_SLICE_ROWS * 8, listgroup_cb, s, &last) == -1)
-		return -1;
-	if (last < s->stream.lo || last >= s->stream.hi) {
-		nntp_write(s, ".\r\n", 3);
-		return 0;
-	}
-	s->stream.lo = last + 1;
-	return 1;
+	nntp_store_lookup(s, group_fetch, group_reply, groupjob_free, j);
 }
 
 static void
 cmd_listgroup(struct session *s, int argc, char **argv)
 {
-	struct store_group	g;
-	long long		lo, hi;
+	struct groupjob	*j;
+	long long	 lo = 1, hi = 0;
 
-	if (argc > 1) {
-		if (select_group(s, argv[1], &g) != 0) {
-			nntp_reply(s, "411 no such newsgroup");
-			return;
-		}
-	} else {
-		if (s->gid == 0 || s->group == NULL) {
-			nntp_reply(s, "412 no newsgroup selected");
-			return;
-		}
-		if (select_group(s, s->group, &g) != 0) {
-			nntp_reply(s, "411 no such newsgroup");
-			return;
-		}
-	}
-	lo = g.low;
-	hi = g.high;
 	if (argc > 2 && nntp_parse_range(argv[2], &lo, &hi) == -1) {
-		store_group_clear(&g);
 		nntp_reply(s, "501 bad range");
 		return;
 	}
-	nntp_reply(s, "211 %lld %lld %lld %s list follows", g.count, g.low, g.high, g.name);
-	store_group_clear(&g);
-	memset(&s->stream, 0, sizeof(s->stream));
-	s->stream.next = listgroup_next;
-	s->stream.gid = s->gid;
-	s->stream.lo = lo;
-	s->stream.hi = hi;
-	if (hi < lo) {
-		nntp_write(s, ".\r\n", 3);
+	if (argc < 2 && (s->gid == 0 || s->group == NULL)) {
+		nntp_reply(s, "412 no newsgroup selected");
 		return;
 	}
-	nntp_stream_start(s);
+	j = xcalloc(1, sizeof(*j));
+	j->name = xstrdup(argc > 1 ? argv[1] : s->group);
+	j->list = 1;
+	if (argc > 2) {
+		j->lo = lo > 0 ? lo : 1;	/* a range starts at 1 at the least */
+		j->hi = hi;
+	}
+	nntp_store_lookup(s, group_fetch, group_reply, groupjob_free, j);
 }
 
 struct stepjob {
@@ -627,23 +690,26 @@ cmd_step(struct session *s, int argc, char **argv)
 	j->next = toupper((unsigned char)argv[0][0]) == 'N';
 	j->gid = s->gid;
 	j->cur = s->cur;
-	store_lookup(s, step_fetch, step_reply, stepjob_free, j);
+	nntp_store_lookup(s, step_fetch, step_reply, stepjob_free, j);
 }
 
 /* LIST */
 
-struct listctx {
-	struct session	*s;
-	const char	*kw;
-	const char	*pat;
-	time_t		 since;
+/* LIST ACTIVE and its kin, NEWGROUPS: the groups, read whole (they are few). */
+struct listjob {
+	char		*kw;
+	char		*pat;		/* wildmat, or NULL */
+	time_t		 since;		/* NEWGROUPS */
+	const char	*ok;		/* the first line */
+	int		 rc;
+	struct buf	 out;
 };
 
 static int
 list_group_cb(const struct store_group *g, void *arg)
 {
-	struct listctx	*lc = arg;
-	struct session	*s = lc->s;
+	struct listjob	*lc = arg;
+	struct buf	*b = &lc->out;
 	char		 flag = g->posting == POST_NO ? 'n' : 'y';
 
 	if (lc->pat != NULL && !wildmat_match(g->name, lc->pat))
@@ -651,20 +717,67 @@ list_group_cb(const struct store_group *g, void *arg)
 	if (lc->since != 0 && g->created < lc->since)
 		return 0;
 	if (!strcmp(lc->kw, "ACTIVE"))
-		nntp_reply(s, "%s %lld %lld %c", g->name, g->high, g->low, flag);
+		buf_printf(b, "%s %lld %lld %c\r\n", g->name, g->high, g->low, flag);
 	else if (!strcmp(lc->kw, "ACTIVE.TIMES"))
-		nntp_reply(s, "%s %lld confab", g->name, (long long)g->created);
+		buf_printf(b, "%s %lld confab\r\n", g->name, (long long)g->created);
 	else if (!strcmp(lc->kw, "NEWSGROUPS"))
-		nntp_reply(s, "%s\t%s", g->name, g->description ? g->description : "");
+		buf_printf(b, "%s\t%s\r\n", g->name, g->description ? g->description : "");
 	else if (!strcmp(lc->kw, "COUNTS"))
-		nntp_reply(s, "%s %lld %lld %lld %c", g->name, g->high, g->low, g->count, flag);
+		buf_printf(b, "%s %lld %lld %lld %c\r\n", g->name, g->high, g->low, g->count,
+		    flag);
 	return 0;
+}
+
+static void
+list_fetch(struct store *st, void *arg)
+{
+	struct listjob	*j = arg;
+
+	j->rc = store_group_each(st, list_group_cb, j);
+}
+
+static void
+list_reply(struct session *s, void *arg)
+{
+	struct listjob	*j = arg;
+
+	if (j->rc == -1) {
+		nntp_reply(s, "403 internal fault");
+		return;
+	}
+	nntp_reply(s, "%s", j->ok);
+	if (j->out.len > 0)	/* each line begins with a group's name: no dot */
+		nntp_write(s, j->out.data, j->out.len);
+	nntp_write(s, ".\r\n", 3);
+}
+
+static void
+listjob_free(void *arg)
+{
+	struct listjob	*j = arg;
+
+	free(j->kw);
+	free(j->pat);
+	buf_free(&j->out);
+	free(j);
+}
+
+static void
+list_groups(struct session *s, const char *kw, const char *pat, time_t since,
+    const char *ok)
+{
+	struct listjob	*j = xcalloc(1, sizeof(*j));
+
+	j->kw = xstrdup(kw);
+	j->pat = pat != NULL ? xstrdup(pat) : NULL;
+	j->since = since;
+	j->ok = ok;
+	nntp_store_lookup(s, list_fetch, list_reply, listjob_free, j);
 }
 
 static void
 cmd_list(struct session *s, int argc, char **argv)
 {
-	struct listctx	 lc = { s, "ACTIVE", NULL, 0 };
 	char		*kw = argc > 1 ? argv[1] : NULL;
 	int		 i;
 
@@ -672,19 +785,13 @@ cmd_list(struct session *s, int argc, char **argv)
 		upcase(kw);
 	if (kw == NULL || !strcmp(kw, "ACTIVE") || !strcmp(kw, "ACTIVE.TIMES") ||
 	    !strcmp(kw, "NEWSGROUPS") || !strcmp(kw, "COUNTS")) {
-		if (kw != NULL)
-			lc.kw = kw;
-		if (argc > 2) {
-			if (!wildmat_valid(argv[2])) {
-				nntp_reply(s, "501 bad wildmat");
-				return;
-			}
-			lc.pat = argv[2];
+		if (argc > 2 && !wildmat_valid(argv[2])) {
+			nntp_reply(s, "501 bad wildmat");
+			return;
 		}
-		nntp_reply(s, "215 list follows");
-		store_group_each(s->srv->store, list_group_cb, &lc);
-		nntp_write(s, ".\r\n", 3);
-	} else if (!strcmp(kw, "OVERVIEW.FMT")) {
+		list_groups(s, kw != NULL ? kw : "ACTIVE", argc > 2 ? argv[2] : NULL, 0,
+		    "215 list follows");
+} else if (!strcmp(kw, "OVERVIEW.FMT")) {
 		if (argc > 2) {
 			nntp_reply(s, "501 no argument allowed");
 			return;
@@ -772,54 +879,63 @@ nntp_parse_datetime(const char *d, const char *t, const char *zone, time_t *out)
 static void
 cmd_newgroups(struct session *s, int argc, char **argv)
 {
-	struct listctx	lc = { s, "ACTIVE", NULL, 0 };
+	time_t	since;
 
 	if (nntp_parse_datetime(argv[1], argv[2], argc > 3 ? argv[3] : NULL,
-	    &lc.since) == -1) {
+	    &since) == -1) {
 		nntp_reply(s, "501 bad date or time");
 		return;
 	}
-	if (lc.since == 0)
-		lc.since = 1;
-	nntp_reply(s, "231 list of new newsgroups follows");
-	store_group_each(s->srv->store, list_group_cb, &lc);
-	nntp_write(s, ".\r\n", 3);
+	list_groups(s, "ACTIVE", NULL, since != 0 ? since : 1,
+	    "231 list of new newsgroups follows");
 }
 
 /* NEWNEWS in slices, keyed by (arrival time, article id); an article is listed once
  * if any of its groups matches the wildmat. */
+struct newnews {
+	struct stream	*st;
+	struct buf	*out;
+	int		 rows;
+};
+
 static int
 newnews_cb(long long id, time_t arrived, const char *msgid, const char *groups, void *arg)
 {
-	struct session	*s = arg;
+	struct newnews	*nn = arg;
 	char		*g, *name, *save = NULL;
 	int		 match = 0;
 
-	s->stream.since = arrived;
-	s->stream.pos = id;
-	s->stream.lo++;			/* rows seen in this slice */
+	nn->st->since = arrived;
+	nn->st->pos = id;
+	nn->rows++;
 	g = xstrdup(groups ? groups : "");
 	for (name = strtok_r(g, ",", &save); name != NULL && !match;
 	    name = strtok_r(NULL, ",", &save))
-		match = wildmat_match(name, s->stream.arg);
+		match = wildmat_match(name, nn->st->arg);
 	free(g);
 	if (match)
-		nntp_reply(s, "%s", msgid);
+		buf_printf(nn->out, "%s\r\n", msgid);
 	return 0;
+}
+
+static int
+newnews_fill(struct stream *st, struct store *store, struct buf *out)
+{
+	struct newnews	nn = { st, out, 0 };
+
+	if (store_newnews(store, st->since, st->pos, NNTP_SLICE_ROWS, newnews_cb, &nn) == -1)
+		return -1;
+	if (nn.rows < NNTP_SLICE_ROWS) {
+		buf_add(out, ".\r\n", 3);
+		return 0;
+	}
+	return 1;
 }
 
 static int
 newnews_next(struct session *s)
 {
-	s->stream.lo = 0;
-	if (store_newnews(s->srv->store, s->stream.since, s->stream.pos, NNTP_SLICE_ROWS,
-	    newnews_cb, s) == -1)
-		return -1;
-	if (s->stream.lo < NNTP_SLICE_ROWS) {
-		nntp_write(s, ".\r\n", 3);
-		return 0;
-	}
-	return 1;
+	return nntp_stream_fill(s, newnews_fill);
 }
 
 static void

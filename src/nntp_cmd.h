@@ -30,6 +30,17 @@ void	nntp_greet(struct session *);
 extern const char *const nntp_overview_fmt[];
 
 /* For the handlers in other files (nntp_over.c). */
+struct store;
+struct stream;
+struct buf;
+void	nntp_store_lookup(struct session *, void (*run)(struct store *, void *),
+	    void (*reply)(struct session *, void *), void (*done)(void *), void *arg);
+/* A slice of a stream made from the store into out, touching nothing but its
+ * arguments (it may run on a worker thread): 1 more to come, 0 done, -1 error. */
+typedef int (*nntp_fill_fn)(struct stream *, struct store *, struct buf *out);
+/* Run fill for the session's stream (s->stream.next calls it): its result, or 2 when
+ * it runs on a worker and the stream waits for it. */
+int	nntp_stream_fill(struct session *, nntp_fill_fn fill);
 int	nntp_is_msgid(const char *);
 /* The words from argv[from] on as one string (in place). */
 char	*nntp_rest_of_line(int argc, char **argv, int from);

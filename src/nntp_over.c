@@ -18,13 +18,11 @@
 static int
 over_cb(long long num, const char *over, size_t len, void *arg)
 {
-	struct session	*s = arg;
-	char		 pfx[32];
-	int		 n = snprintf(pfx, sizeof(pfx), "%lld\t", num);
+	struct buf	*out = arg;
 
-	nntp_write(s, pfx, (size_t)n);
-	nntp_write(s, over, len);
-	nntp_write(s, "\r\n", 2);
+	buf_printf(out, "%lld\t", num);
+	buf_add(out, over, len);
+	buf_add(out, "\r\n", 2);
 	return 0;
 }
 
@@ -36,47 +34,112 @@ ov_end(const struct ovgroup *g, long long hi)
 	return ov_find(g, hi + 1);
 }
 
-/* A slice was sent; next is the first article number after it, 0 if there was none:
- * 1 with the stream moved on, or 0 with the final "." when the range is done. */
+/* A slice was made; next is the first article number after it, 0 if there was none:
+ * 1 with the stream moved on, or 0 when the range is done (the "." is owed). */
 static int
-slice_next(struct session *s, long long next)
+slice_done(struct stream *st, long long next)
 {
-	if (next == 0 || next > s->stream.hi) {
-		nntp_write(s, ".\r\n", 3);
+	if (next == 0 || next > st->hi)
+		return 0;
+	st->lo = next;
+	return 1;
+}
+
+/* The same for a slice from the store, into out. */
+static int
+slice_fill(struct stream *st, struct buf *out, long long last)
+{
+	if (slice_done(st, last < st->lo ? 0 : last + 1))
+		return 1;
+	buf_add(out, ".\r\n", 3);
+	return 0;
+}
+
+/* The cached slice went out: the same. */
+static int
+slice_sent(struct session *s, long long next)
+{
+	if (slice_done(&s->stream, next))
+		return 1;
+	nntp_write(s, ".\r\n", 3);
+	return 0;
+}
+
+/* The first line, if owed: 1 go on, 0 the response ends with it (no article in the
+ * range, or the store failed). */
+static int
+first_line(struct stream *st, struct store *store, struct buf *out)
+{
+	long long	n = 0;
+	int		rc = 1;
+
+	if (st->ok == NULL)
+		return 1;
+	if (st->hi >= st->lo)
+		rc = store_article_step(store, st->gid, st->lo - 1, 1, &n);
+	if (rc == -1) {
+		buf_adds(out, "403 internal fault\r\n");
 		return 0;
 	}
-	s->stream.lo = next;
+	if (rc != 0 || n > st->hi) {
+		buf_printf(out, "%s\r\n", st->none);
+		return 0;
+	}
+	buf_printf(out, "%s\r\n", st->ok);
+	st->ok = NULL;
+	st->lo = n;	/* the first live one */
 	return 1;
+}
+
+static int
+over_fill(struct stream *st, struct store *store, struct buf *out)
+{
+	long long	last;
+
+	if (!first_line(st, store, out))
+		return 0;
+	if (store_over_range(store, st->gid, st->lo, st->hi, NNTP_SLICE_ROWS, over_cb, out,
+	    &last) == -1)
+		return -1;
+	return slice_fill(st, out, last);
+}
+
+/* The group's kept overview, when the stream may use it (its first line is sent). */
+static const struct ovgroup *
+stream_ov(struct session *s)
+{
+	if (s->stream.ok != NULL)
+		return NULL;
+	return ov_get(s->srv->ov, s->srv->store, s->stream.gid);
 }
 
 static int
 over_next(struct session *s)
 {
 	const struct ovgroup	*g;
-	long long		 last;
 	size_t			 i, j, k;
 
-	if ((g = ov_get(s->srv->ov, s->srv->store, s->stream.gid)) != NULL) {
-		/* A run of whole lines, copied at once. */
-		i = ov_find(g, s->stream.lo);
-		j = ov_end(g, s->stream.hi);
-		for (k = i; k < j && g->offs[k + 1] - g->offs[i] <= NNTP_SLICE_BYTES; k++)
-			;
-		if (k == i && k < j)
-			k++;
-		nntp_write(s, g->text + g->offs[i], g->offs[k] - g->offs[i]);
-		return slice_next(s, k < j ? g->nums[k] : 0);
-	}
-	if (store_over_range(s->srv->store, s->stream.gid, s->stream.lo, s->stream.hi,
-	    NNTP_SLICE_ROWS, over_cb, s, &last) == -1)
-		return -1;
-	return slice_next(s, last < s->stream.lo ? 0 : last + 1);
+	if ((g = stream_ov(s)) == NULL)
+		return nntp_stream_fill(s, over_fill);
+	/* A run of whole lines, copied at once. */
+	i = ov_find(g, s->stream.lo);
+	j = ov_end(g, s->stream.hi);
+	for (k = i; k < j && g->offs[k + 1] - g->offs[i] <= NNTP_SLICE_BYTES; k++)
+		;
+	if (k == i && k < j)
+		k++;
+	nntp_write(s, g->text + g->offs[i], g->offs[k] - g->offs[i]);
+	return slice_sent(s, k < j ? g->nums[k] : 0);
 }
 
 /* Resolve the range argument of OVER/HDR/XPAT; -1 when the reply was sent. */
 static int
 range_arg(struct session *s, const char *arg, long long *lo, long long *hi)
 {
+	if (arg != NULL && nntp_parse_range(arg, lo, hi) == -1) {
+		nntp_reply(s, "501 bad range");
+		return -1;
+	}
 	if (s->gid == 0) {
 		nntp_reply(s, "412 no newsgroup selected");
 		return -1;
@@ -87,69 +150,108 @@ range_arg(struct session *s, const char *arg, long long *lo, long long *hi)
 			return -1;
 		}
 		*lo = *hi = s->cur;
-		return 0;
-	}
-	if (nntp_parse_range(arg, lo, hi) == -1) {
-		nntp_reply(s, "501 bad range");
-		return -1;
 	}
 	return 0;
 }
 
-/* Is any live article in lo..hi? */
-static int
-range_has(struct session *s, long long lo, long long hi)
+/* Start the stream of lo..hi for the session's group: its first line now when the
+ * kept overview tells whether the range holds any live article, else owed to the
+ * store's first slice. */
+static void
+range_stream(struct session *s, int (*next)(struct session *), long long lo,
+    long long hi, const char *ok, const char *none)
 {
 	const struct ovgroup	*g;
-	long long		 n;
 
-	if (hi < lo)
-		return 0;
-	if ((g = ov_get(s->srv->ov, s->srv->store, s->gid)) != NULL)
-		return ov_find(g, lo) < ov_end(g, hi);
-	if (store_article_step(s->srv->store, s->gid, lo - 1, 1, &n) != 0)
-		return 0;
-	return n <= hi;
+	memset(&s->stream, 0, sizeof(s->stream));
+	s->stream.next = next;
+	s->stream.gid = s->gid;
+	s->stream.lo = lo;
+	s->stream.hi = hi;
+	if ((g = ov_get(s->srv->ov, s->srv->store, s->gid)) == NULL) {
+		s->stream.ok = ok;
+		s->stream.none = none;
+	} else if (hi < lo || ov_find(g, lo) >= ov_end(g, hi)) {
+		nntp_reply(s, "%s", none);
+		return;
+	} else
+		nntp_reply(s, "%s", ok);
+	nntp_stream_start(s);
+}
+
+struct overjob {
+	char	*msgid;
+	long long gid, num;
+	char	*over;
+	int	 rc;
+};
+
+static void
+overjob_fetch(struct store *st, void *arg)
+{
+	struct overjob	*j = arg;
+
+	if ((j->rc = store_over_msgid(st, j->msgid, &j->over)) == 0 && j->gid != 0 &&
+	    store_article_num(st, j->gid, j->msgid, &j->num) != 0)
+		j->num = 0;
+}
+
+static void
+overjob_reply(struct session *s, void *arg)
+{
+	struct overjob	*j = arg;
+	struct buf	 b;
+
+	if (j->rc == -1) {
+		nntp_reply(s, "403 internal fault");
+		return;
+	}
+	if (j->rc != 0) {
+		nntp_reply(s, "430 no article with that message-id");
+		return;
+	}
+	nntp_reply(s, "224 overview information follows");
+	buf_init(&b);
+	over_cb(j->num, j->over, strlen(j->over), &b);
+	buf_add(&b, ".\r\n", 3);
+	nntp_write(s, b.data, b.len);
+	buf_free(&b);
+}
+
+static void
+overjob_free(void *arg)
+{
+	struct overjob	*j = arg;
+
+	free(j->msgid);
+	free(j->over);
+	free(j);
 }
 
 void
 nntp_cmd_over(struct session *s, int argc, char **argv)
 {
-	long long	lo, hi, num = 0;
-	char		*over;
+	long long	lo, hi;
 	int		legacy = toupper((unsigned char)argv[0][0]) == 'X';
 
 	if (argc > 1 && nntp_is_msgid(argv[1])) {
+		struct overjob	*j;
+
 		if (legacy) {
 			nntp_reply(s, "501 XOVER takes no message-id");
 			return;
 		}
-		if (store_over_msgid(s->srv->store, argv[1], &over) != 0) {
-			nntp_reply(s, "430 no article with that message-id");
-			return;
-		}
-		if (s->gid != 0)
-			store_article_num(s->srv->store, s->gid, argv[1], &num);
-		nntp_reply(s, "224 overview information follows");
-		over_cb(num, over, strlen(over), s);
-		nntp_write(s, ".\r\n", 3);
-		free(over);
+		j = xcalloc(1, sizeof(*j));
+		j->msgid = xstrdup(argv[1]);
+		j->gid = s->gid;
+		nntp_store_lookup(s, overjob_fetch, overjob_reply, overjob_free, j);
 		return;
 	}
 	if (range_arg(s, argc > 1 ? argv[1] : NULL, &lo, &hi) == -1)
 		return;
-	if (!range_has(s, lo, hi)) {
-		nntp_reply(s, argc > 1 ? "423 no articles in that range" :
-		    "420 current article number is invalid");
-		return;
-	}
-	nntp_reply(s, "224 overview information follows");
-	memset(&s->stream, 0, sizeof(s->stream));
-	s->stream.next = over_next;
-	s->stream.gid = s->gid;
-	s->stream.lo = lo;
-	s->stream.hi = hi;
-	nntp_stream_start(s);
+	range_stream(s, over_next, lo, hi, "224 overview information follows",
+	    argc > 1 ? "423 no articles in that range" :
+	    "420 current article number is invalid");
 }
 
 /* HDR / XHDR / XPAT */
@@ -175,16 +277,22 @@ field_value(const char *field, const char *data, size_t head_len, size_t len)
 	return msg_header(data, head_len, field);
 }
 
+/* Where HDR's lines go: the stream's state, the output. */
+struct hdrctx {
+	struct stream	*st;
+	struct buf	*out;
+};
+
 /* "num value" (HDR, XHDR) or, for XPAT, only when the value (NULL: no such header)
  * matches the pattern. */
 static void
-hdr_line(struct session *s, long long num, const char *v, size_t n)
+hdr_line(struct hdrctx *c, long long num, const char *v, size_t n)
 {
 	char	pfx[24], *p = pfx + sizeof(pfx), *z = NULL;
 	unsigned long long u = (unsigned long long)num;
 
-	if (s->stream.kind == 2) {	/* XPAT: only matching lines */
-		int	match = v != NULL && wildmat_match(z = xstrndup(v, n), s->stream.arg2);
+	if (c->st->kind == 2) {	/* XPAT: only matching lines */
+		int	match = v != NULL && wildmat_match(z = xstrndup(v, n), c->st->arg2);
 
 		free(z);
 		if (!match)
@@ -194,21 +302,21 @@ hdr_line(struct session *s, long long num, const char *v, size_t n)
 	do
 		*--p = (char)('0' + u % 10);
 	while ((u /= 10) != 0);
-	nntp_write(s, p, (size_t)(pfx + sizeof(pfx) - p));
+	buf_add(c->out, p, (size_t)(pfx + sizeof(pfx) - p));
 	if (v != NULL)
-		nntp_write(s, v, n);
-	nntp_write(s, "\r\n", 2);
+		buf_add(c->out, v, n);
+	buf_add(c->out, "\r\n", 2);
 }
 
 static int
 hdr_cb(long long num, const char *data, size_t head_len, void *arg)
 {
-	struct session	*s = arg;
+	struct hdrctx	*c = arg;
 	char		*v;
 
 	/* :bytes and :lines need the whole article; the row has head_len only. */
-	v = msg_header(data, head_len, s->stream.arg);
-	hdr_line(s, num, v, v ? strlen(v) : 0);
+	v = msg_header(data, head_len, c->st->arg);
+	hdr_line(c, num, v, v ? strlen(v) : 0);
 	free(v);
 	return 0;
 }
@@ -233,54 +341,125 @@ over_index(const char *name)
 static int
 hdr_meta_cb(long long num, const char *over, size_t len, void *arg)
 {
-	struct session	*s = arg;
+	struct hdrctx	*c = arg;
 	const char	*p = over, *end = over + len, *t;
 	int		 i;
 
-	for (i = 0; i < s->stream.field && p != NULL; i++)
+	for (i = 0; i < c->st->field && p != NULL; i++)
 		if ((p = memchr(p, '\t', (size_t)(end - p))) != NULL)
 			p++;
 	if (p == NULL)
 		return 0;
 	if ((t = memchr(p, '\t', (size_t)(end - p))) == NULL)
 		t = end;
-	if (s->stream.field == 7 && t - p >= 6 && !strncasecmp(p, "Xref: ", 6))
+	if (c->st->field == 7 && t - p >= 6 && !strncasecmp(p, "Xref: ", 6))
 		p += 6;		/* Xref:full in the overview carries the name */
 	/* An empty field is an absent header (XPAT matches nothing there). */
-	hdr_line(s, num, p == t && s->stream.kind == 2 ? NULL : p, (size_t)(t - p));
+	hdr_line(c, num, p == t && c->st->kind == 2 ? NULL : p, (size_t)(t - p));
 	return 0;
+}
+
+static int
+hdr_fill(struct stream *st, struct store *store, struct buf *out)
+{
+	struct hdrctx	c = { st, out };
+	long long	last;
+	int		rc;
+
+	if (!first_line(st, store, out))
+		return 0;
+	if (st->field >= 0)
+		rc = store_over_range(store, st->gid, st->lo, st->hi, NNTP_SLICE_ROWS,
+		    hdr_meta_cb, &c, &last);
+	else
+		rc = store_heads_range(store, st->gid, st->lo, st->hi, NNTP_SLICE_ROWS,
+		    hdr_cb, &c, &last);
+	if (rc == -1)
+		return -1;
+	return slice_fill(st, out, last);
 }
 
 static int
 hdr_next(struct session *s)
 {
 	const struct ovgroup	*g;
-	long long		 last;
+	struct buf		 b;
+	struct hdrctx		 c = { &s->stream, &b };
 	size_t			 i, j, k;
-	int			 rc;
 
-	if (s->stream.field >= 0 &&
-	    (g = ov_get(s->srv->ov, s->srv->store, s->stream.gid)) != NULL) {
-		i = ov_find(g, s->stream.lo);
-		j = ov_end(g, s->stream.hi);
-		for (k = i; k < j && k - i < NNTP_SLICE_ROWS * 4; k++) {
-			const char	*l = g->text + g->offs[k];
-			const char	*f = (const char *)memchr(l, '\t',
-			    g->offs[k + 1] - g->offs[k]) + 1;
+	if (s->stream.field < 0 || (g = stream_ov(s)) == NULL)
+		return nntp_stream_fill(s, hdr_fill);
+	buf_init(&b);
+	i = ov_find(g, s->stream.lo);
+	j = ov_end(g, s->stream.hi);
+	for (k = i; k < j && k - i < NNTP_SLICE_ROWS * 4; k++) {
+		const char	*l = g->text + g->offs[k];
+		const char	*f = (const char *)memchr(l, '\t',
+		    g->offs[k + 1] - g->offs[k]) + 1;
 
-			hdr_meta_cb(g->nums[k], f, (size_t)(g->text + g->offs[k + 1] - 2 - f), s);
-		}
-		return slice_next(s, k < j ? g->nums[k] : 0);
+		hdr_meta_cb(g->nums[k], f, (size_t)(g->text + g->offs[k + 1] - 2 - f), &c);
 	}
-	if (s->stream.field >= 0)
-		rc = store_over_range(s->srv->store, s->stream.gid, s->stream.lo, s->stream.hi,
-		    NNTP_SLICE_ROWS, hdr_meta_cb, s, &last);
+	if (b.len > 0)
+		nntp_write(s, b.data, b.len);
+	buf_free(&b);
+	return slice_sent(s, k < j ? g->nums[k] : 0);
+}
+
+/* HDR, XHDR, XPAT by Message-ID. */
+struct hdrjob {
+	int			 kind;
+	char			*msgid, *field, *pat;
+	int			 rc;
+	struct store_article	 a;
+};
+
+static void
+hdrjob_fetch(struct store *st, void *arg)
+{
+	struct hdrjob	*j = arg;
+
+	j->rc = store_article_by_msgid(st, j->msgid, &j->a);
+}
+
+static void
+hdrjob_reply(struct session *s, void *arg)
+{
+	struct hdrjob	*j = arg;
+	char		*v;
+
+	if (j->rc == -1) {
+		nntp_reply(s, "403 internal fault");
+		return;
+	}
+	if (j->rc != 0 || !j->a.live) {
+		nntp_reply(s, "430 no article with that message-id");
+		return;
+	}
+	/* RFC 3977 8.5.2: by message-id, the number is 0. */
+	v = field_value(j->field, j->a.data, j->a.head_len, j->a.len);
+	nntp_reply(s, "%s", j->kind == 0 ? "225 headers follow" : "221 headers follow");
+	if (j->kind == 2) {
+		if (v != NULL && wildmat_match(v, j->pat))
+			nntp_reply(s, "%s %s", j->msgid, v);
+	} else if (j->kind == 1)
+		nntp_reply(s, "%s %s", j->msgid, v ? v : "");
 	else
-		rc = store_heads_range(s->srv->store, s->stream.gid, s->stream.lo,
-		    s->stream.hi, NNTP_SLICE_ROWS, hdr_cb, s, &last);
-	if (rc == -1)
-		return -1;
-	return slice_next(s, last < s->stream.lo ? 0 : last + 1);
+		nntp_reply(s, "0 %s", v ? v : "");
+	nntp_write(s, ".\r\n", 3);
+	free(v);
+}
+
+static void
+hdrjob_free(void *arg)
+{
+	struct hdrjob	*j = arg;
+
+	if (j->rc == 0)
+		store_article_clear(&j->a);
+	free(j->msgid);
+	free(j->field);
+	free(j->pat);
+	free(j);
 }
 
 void
@@ -301,53 +480,26 @@ nntp_cmd_hdr(struct session *s, int argc, char **argv)
 		return;
 	}
 	if (rangearg != NULL && nntp_is_msgid(rangearg)) {
-		struct store_article	a;
-		char			*v;
-		int			 rc;
+		struct hdrjob	*j = xcalloc(1, sizeof(*j));
 
-		memset(&a, 0, sizeof(a));
-		if ((rc = store_article_by_msgid(s->srv->store, rangearg, &a)) == -1) {
-			nntp_reply(s, "403 internal fault");
-			return;
-		}
-		if (rc != 0 || !a.live) {
-			if (rc == 0)
-				store_article_clear(&a);
-			nntp_reply(s, "430 no article with that message-id");
-			return;
-		}
-		/* RFC 3977 8.5.2: by message-id, the number is 0. */
-		v = field_value(argv[1], a.data, a.head_len, a.len);
-		nntp_reply(s, "%s", ok);
-		if (kind == 2) {
-			if (v != NULL && wildmat_match(v, nntp_rest_of_line(argc, argv, 3)))
-				nntp_reply(s, "%s %s", rangearg, v);
-		} else if (kind == 1)
-			nntp_reply(s, "%s %s", rangearg, v ? v : "");
-		else
-			nntp_reply(s, "0 %s", v ? v : "");
-		nntp_write(s, ".\r\n", 3);
-		free(v);
-		store_article_clear(&a);
+		j->kind = kind;
+		j->msgid = xstrdup(rangearg);
+		j->field = xstrdup(argv[1]);
+		if (kind == 2)
+			j->pat = xstrdup(nntp_rest_of_line(argc, argv, 3));
+		j->rc = 1;
+		nntp_store_lookup(s, hdrjob_fetch, hdrjob_reply, hdrjob_free, j);
 		return;
 	}
 	if (range_arg(s, rangearg, &lo, &hi) == -1)
 		return;
-	if (!range_has(s, lo, hi)) {
-		nntp_reply(s, rangearg ? "423 no articles in that range" :
-		    "420 current article number is invalid");
+	range_stream(s, hdr_next, lo, hi, ok, rangearg ? "423 no articles in that range" :
+	    "420 current article number is invalid");
+	if (!s->streaming)
 		return;
-	}
-	nntp_reply(s, "%s", ok);
-	memset(&s->stream, 0, sizeof(s->stream));
-	s->stream.next = hdr_next;
-	s->stream.gid = s->gid;
-	s->stream.lo = lo;
-	s->stream.hi = hi;
 	s->stream.kind = kind;
 	s->stream.arg = xstrdup(argv[1]);
 	s->stream.field = over_index(argv[1]);
 	if (kind == 2)		/* a pattern may hold spaces (as INN takes it) */
 		s->stream.arg2 = xstrdup(nntp_rest_of_line(argc, argv, 3));
-	nntp_stream_start(s);
 }

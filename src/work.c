@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "log.h"
+#include "store.h"
 #include "work.h"
 
 struct job {
@@ -139,4 +140,56 @@ workers_free(struct workers *w)
 	pthread_cond_destroy(&w->more);
 	free(w->threads);
 	free(w);
+}
+
+struct storework {
+	struct store_pool	*pool;
+	store_work_fn		 run;
+	store_work_done		 done;
+	void			*arg;
+	int			 ok;
+};
+
+static void
+storework_run(void *arg)
+{
+	struct storework	*j = arg;
+	struct store		*st;
+	char			 err[256];
+
+	if ((st = store_pool_get(j->pool, err, sizeof(err))) == NULL) {
+		log_warn("store: %s", err);
+		return;
+	}
+	j->run(st, j->arg);
+	store_pool_put(j->pool, st);
+	j->ok = 1;
+}
+
+static void
+storework_done(void *arg)
+{
+	struct storework	*j = arg;
+
+	j->done(j->arg, j->ok);
+	free(j);
+}
+
+void
+work_store(struct workers *w, struct store_pool *pool, struct store *st,
+    store_work_fn run, store_work_done done, void *arg)
+{
+	struct storework	*j;
+
+	if (pool == NULL) {
+		run(st, arg);
+		done(arg, 1);
+		return;
+	}
+	j = xcalloc(1, sizeof(*j));
+	j->pool = pool;
+	j->run = run;
+	j->done = done;
+	j->arg = arg;
+	work_submit(w, storework_run, storework_done, j);
 }

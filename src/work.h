@@ -13,6 +13,16 @@ typedef void (*work_done)(void *arg);	/* on the loop, after fn */
 struct workers	*workers_new(struct event_base *, int nthreads);
 /* Queue fn(arg), then done(arg) on the loop. */
 void		 work_submit(struct workers *, work_fn, work_done, void *arg);
+/* A store's work: run(st, arg) on a worker thread with a store of pool (PostgreSQL:
+ * the loop never waits on its network), then done(arg, ok) on the loop; ok 0 when no
+ * store could be had (logged), run not called. Without a pool both run at once, on
+ * the loop, with `st`, before work_store() returns. */
+struct store;
+struct store_pool;
+typedef void (*store_work_fn)(struct store *, void *arg);
+typedef void (*store_work_done)(void *arg, int ok);
+void		 work_store(struct workers *, struct store_pool *, struct store *st,
+		    store_work_fn run, store_work_done done, void *arg);
 /* Finish the work queued so far, stop the threads, and run the pending done callbacks
  * (here, outside the loop). */
 void		 workers_free(struct workers *);
