@@ -529,6 +529,13 @@ fail:
 	return NULL;
 }
 
+struct conf *
+conf_hold(struct conf *c)
+{
+	c->holds++;
+	return c;
+}
+
 void
 conf_free(struct conf *c)
 {
@@ -536,6 +543,10 @@ conf_free(struct conf *c)
 
 	if (c == NULL)
 		return;
+	if (c->holds > 0) {
+		c->holds--;
+		return;
+	}
 	free(c->path);
 	free(c->hostname);
 	for (i = 0; i < c->nlisten; i++)

@@ -29,6 +29,7 @@ struct conf_source {
 };
 
 struct conf {
+	int		 holds;			/* conf_hold()s not yet freed */
 	char		*path;
 	/* [server] */
 	char		*hostname;		/* hostname = (default: gethostname) */
@@ -71,6 +72,9 @@ struct conf {
  * into err (errlen bytes). Caller owns the result (conf_free). */
 struct conf *conf_load(const char *path, char *err, size_t errlen);
 void	conf_free(struct conf *);
+/* One more owner of c (a job on a worker thread across a reload): each conf_hold()
+ * is matched by a conf_free(), on the loop's thread. */
+struct conf	*conf_hold(struct conf *);
 const struct conf_source *conf_source_find(const struct conf *, const char *name);
 const struct conf_source *conf_source_by_group(const struct conf *, const char *group);
 const char *conf_default_path(void);

@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 #include <event2/listener.h>
+#include <libxml/parser.h>
 #include <openssl/ssl.h>
 
 #include "conf.h"
@@ -487,6 +488,7 @@ main(int argc, char *argv[])
 	    event_config_set_flag(evcfg, EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST) == -1 ||
 	    (srv.base = event_base_new_with_config(evcfg)) == NULL)
 		fatal("event_base_new");
+	xmlInitParser();	/* before any worker thread may parse (POST publishing) */
 	event_config_free(evcfg);
 	if ((srv.store = store_connect(srv.conf->store_backend, conf_store_where(srv.conf),
 	    srv.conf->busy_timeout, err, sizeof(err))) == NULL) {

@@ -28,8 +28,10 @@ struct session;
 /* A local login being checked on a worker thread. */
 struct authjob {
 	struct session	*s;		/* NULL once the session is gone */
+	char		*user;
 	char		*hash;		/* the account's, or NULL: no such user */
 	char		*pass;
+	int		 rc;		/* reading the hash: 0 found, 1 none, -1 error */
 	int		 ok;
 };
 

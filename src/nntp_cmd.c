@@ -286,6 +286,7 @@ storejob_done(void *arg, int ok)
 
 	if (s != NULL) {	/* NULL: the session went away meanwhile */
 		s->storejob = NULL;
+		s->state = SS_CMD;	/* reply() may wait again (POST) or end it */
 		if (ok)
 			j->reply(s, j->arg);
 		else if (s->streaming) {	/* a response under way cannot turn 403 */
@@ -293,7 +294,7 @@ storejob_done(void *arg, int ok)
 			nntp_end(s, NULL, "store unavailable");
 		} else
 			nntp_reply(s, "403 internal fault");
-		if (s->state == SS_WAIT)
+		if (s->state == SS_CMD)
 			nntp_resume(s);
 	}
 	j->done(j->arg);
@@ -992,47 +993,89 @@ post_verdict(int code, const char *msg, void *arg)
 	nntp_resume(s);
 }
 
+/* An article after POST: checked and stored (off the loop with a pool of stores),
+ * then published or queued for the blog. */
+struct postjob {
+	struct post_req	 req;
+	struct conf	*conf;		/* held: a reload meanwhile does not free it */
+	char		*data, *user;
+	int		 code;
+	long long	 obid;
+	char		 msg[256], msgid[256];
+};
+
+static void
+post_run(struct store *st, void *arg)
+{
+	struct postjob	*j = arg;
+
+	j->req.store = st;
+	j->code = post_article(&j->req, j->msg, sizeof(j->msg), j->msgid, sizeof(j->msgid));
+}
+
+static void
+post_reply(struct session *s, void *arg)
+{
+	struct postjob	*j = arg;
+
+	if (j->code == 240 && j->obid > 0 && s->srv->outbox != NULL) {
+		/* Stored durably; now give the blog a bounded time for its verdict. */
+		slog(s, LOG_LVL_INFO, "queued %s for the blog", j->msgid);
+		free(s->posted);
+		s->posted = xstrdup(j->msgid);
+		s->state = SS_WAIT;
+		bufferevent_disable(s->bev, EV_READ);
+		/* As the WordPress user who logged in, where it is their blog. */
+		s->wait = outbox_deliver(s->srv->outbox, j->obid, s->srv->conf->post_timeout,
+		    s->authed ? s->wp_source : NULL, s->user, s->wp_pass, post_verdict, s);
+		return;
+	}
+	if (j->code == 240) {
+		/* Published here: what this front end keeps of the overview is to be
+		 * checked again before the poster reads it (a notice may lag). */
+		ov_stale(s->srv->ov, 0);
+		slog(s, LOG_LVL_INFO, "posted %s", j->msgid);
+		nntp_reply(s, "240 article received %s", j->msgid);
+	} else {
+		slog(s, LOG_LVL_INFO, "post refused: %s", j->msg);
+		nntp_reply(s, "%d %s", j->code, j->msg);
+	}
+}
+
+static void
+postjob_free(void *arg)
+{
+	struct postjob	*j = arg;
+
+	conf_free(j->conf);
+	free(j->data);
+	free(j->user);
+	free(j);
+}
+
 void
 nntp_post_done(struct session *s, const char *article, size_t len, int too_big)
 {
-	struct post_req	req;
-	char		msg[256], msgid[256];
-	long long	obid = 0;
-	int		code;
+	struct postjob	*j;
 
 	if (too_big) {
 		nntp_reply(s, "441 article too big (limit %zu octets)",
 		    s->srv->conf->max_article_size);
 		return;
 	}
-	memset(&req, 0, sizeof(req));
-	req.store = s->srv->store;
-	req.conf = s->srv->conf;
-	req.key = s->srv->key;
-	req.user = s->authed ? s->user : NULL;
-	req.data = article;
-	req.len = len;
-	req.outbox_id = &obid;
-	code = post_article(&req, msg, sizeof(msg), msgid, sizeof(msgid));
-	if (code == 240 && obid > 0 && s->srv->outbox != NULL) {
-		/* Stored durably; now give the blog a bounded time for its verdict. */
-		slog(s, LOG_LVL_INFO, "queued %s for the blog", msgid);
-		free(s->posted);
-		s->posted = xstrdup(msgid);
-		s->state = SS_WAIT;
-		bufferevent_disable(s->bev, EV_READ);
-		/* As the WordPress user who logged in, where it is their blog. */
-		s->wait = outbox_deliver(s->srv->outbox, obid, s->srv->conf->post_timeout,
-		    s->authed ? s->wp_source : NULL, s->user, s->wp_pass, post_verdict, s);
-		return;
-	}
-	if (code == 240) {
-		slog(s, LOG_LVL_INFO, "posted %s", msgid);
-		nntp_reply(s, "240 article received %s", msgid);
-	} else {
-		slog(s, LOG_LVL_INFO, "post refused: %s", msg);
-		nntp_reply(s, "%d %s", code, msg);
-	}
+	j = xcalloc(1, sizeof(*j));
+	j->conf = conf_hold(s->srv->conf);
+	j->data = xmalloc(len + 1);
+	memcpy(j->data, article, len);
+	j->data[len] = '\0';
+	j->user = s->authed && s->user != NULL ? xstrdup(s->user) : NULL;
+	j->req.conf = j->conf;
+	j->req.key = s->srv->key;
+	j->req.user = j->user;
+	j->req.data = j->data;
+	j->req.len = len;
+	j->req.outbox_id = &j->obid;
+	nntp_store_lookup(s, post_run, post_reply, postjob_free, j);
 }
 
 /* STARTTLS, AUTHINFO, COMPRESS */
@@ -1142,44 +1185,72 @@ authjob_done(void *arg)
 	}
 	explicit_bzero(j->pass, strlen(j->pass));
 	free(j->pass);
+	free(j->user);
 	free(j->hash);
 	free(j);
+}
+
+/* The account's hash, read from the store (off the loop with a pool of stores). */
+static void
+authjob_lookup(struct store *st, void *arg)
+{
+	struct authjob	*j = arg;
+
+	j->rc = store_user_hash(st, j->user, &j->hash);
+}
+
+static void
+authjob_found(void *arg, int ok)
+{
+	struct authjob	*j = arg;
+	struct session	*s = j->s;
+
+	if (s == NULL || !ok || j->rc == -1) {
+		j->s = NULL;
+		if (s != NULL) {
+			s->authjob = NULL;
+			nntp_reply(s, "481 authentication failed (server error)");
+			nntp_resume(s);
+		}
+		authjob_done(j);
+		return;
+	}
+	if (j->rc == 1 && s->srv->fetch != NULL && auth_wordpress_sources(s->srv->conf)) {
+		/* Not a local account: ask the blogs, without blocking the loop. */
+		s->authjob = NULL;
+		j->s = NULL;
+		free(s->wp_pass);
+		s->wp_pass = xstrdup(j->pass);
+		s->authwp = auth_wordpress(s->srv->fetch, s->srv->conf, j->user, j->pass,
+		    wp_auth_done, s);
+		authjob_done(j);	/* only frees */
+		auth_wp_start(s->authwp);
+		return;
+	}
+	/* hash NULL: no such user, checked all the same. */
+	work_submit(s->srv->workers, authjob_run, authjob_done, j);
 }
 
 static void
 auth_check(struct session *s, const char *user, const char *pass)
 {
 	struct authjob	*j;
-	char		*hash = NULL;
-	int		 rc;
 
 	if (authfail_check(s, 0)) {
 		nntp_reply(s, "481 too many failed attempts, try again later");
-		return;
-	}
-	if ((rc = store_user_hash(s->srv->store, user, &hash)) == -1) {
-		nntp_reply(s, "481 authentication failed (server error)");
 		return;
 	}
 	free(s->pending_user);
 	s->pending_user = xstrdup(user);	/* user may be s->user */
 	s->state = SS_WAIT;
 	bufferevent_disable(s->bev, EV_READ);
-	if (rc == 1 && s->srv->fetch != NULL && auth_wordpress_sources(s->srv->conf)) {
-		/* Not a local account: ask the blogs, without blocking the loop. */
-		free(s->wp_pass);
-		s->wp_pass = xstrdup(pass);
-		s->authwp = auth_wordpress(s->srv->fetch, s->srv->conf, user, pass,
-		    wp_auth_done, s);
-		auth_wp_start(s->authwp);
-		return;
-	}
 	j = xcalloc(1, sizeof(*j));
 	j->s = s;
-	j->hash = hash;		/* NULL: no such user, checked all the same */
+	j->user = xstrdup(user);
 	j->pass = xstrdup(pass);
 	s->authjob = j;
-	work_submit(s->srv->workers, authjob_run, authjob_done, j);	/* off the loop */
+	work_store(s->srv->workers, s->srv->pool, s->srv->store, authjob_lookup,
+	    authjob_found, j);
 }
 
 static void

@@ -310,6 +310,13 @@ changed(long long gid, void *arg)
 	return 0;
 }
 
+void
+ov_stale(struct ovcache *c, long long gid)
+{
+	if (c != NULL)
+		changed(gid, c);
+}
+
 const struct ovgroup *
 ov_get(struct ovcache *c, struct store *st, long long gid)
 {

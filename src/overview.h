@@ -35,6 +35,8 @@ void		 ov_set_max(struct ovcache *, size_t);
  * large, cache off, store error) or not read whole yet (a big group is read a step of
  * OV_STEP lines per call): the caller reads the store. Valid until the next ov_get(). */
 const struct ovgroup *ov_get(struct ovcache *, struct store *, long long gid);
+/* gid's lines (0: every group's) are to be checked against the store on next use. */
+void		 ov_stale(struct ovcache *, long long gid);
 size_t		 ov_find(const struct ovgroup *, long long num);	/* first >= num */
 /* The Message-ID of article num, if it is a line of g; not NUL-terminated. */
 const char	*ov_msgid(const struct ovgroup *, long long num, size_t *len);
