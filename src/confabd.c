@@ -543,6 +543,8 @@ main(int argc, char *argv[])
 		    srv.conf->busy_timeout);
 	srv.workers = workers_new(srv.base, srv.pool != NULL ? 8 : 2);
 	srv.ov = ov_new(srv.conf->overview_cache);
+	if (srv.pool != NULL)
+		ov_set_async(srv.ov, srv.workers, srv.pool);
 	poller_set_conf(poller, srv.conf, 1);
 	outbox_set_conf(srv.outbox, srv.conf, poller);
 	lmtp = lmtp_new(srv.base, &lmtp_h);

@@ -24,13 +24,18 @@
 #include "log.h"
 #include "overview.h"
 #include "store.h"
+#include "work.h"
 
 struct ovcache {
 	TAILQ_HEAD(ovlist, ovgroup) lru;	/* most recently used first */
 	size_t		 total, max;
 	long long	*toobig;	/* groups not kept: larger than max alone */
 	size_t		 ntoobig;
+	struct workers	*workers;	/* ov_set_async(): groups read there */
+	struct store_pool *pool;
 };
+
+static void	evict(struct ovcache *, struct ovgroup *);
 
 struct ovcache *
 ov_new(size_t max)
@@ -75,8 +80,7 @@ ov_set_max(struct ovcache *c, size_t max)
 {
 	c->max = max;
 	c->ntoobig = 0;		/* worth another try under the new limit */
-	while (!TAILQ_EMPTY(&c->lru) && c->total > c->max)
-		drop(c, TAILQ_LAST(&c->lru, ovlist));
+	evict(c, NULL);
 }
 
 size_t
@@ -129,6 +133,7 @@ ov_msgid(const struct ovgroup *g, long long num, size_t *len)
 struct fill {
 	struct ovcache	*c;
 	struct ovgroup	*g;
+	size_t		*total;		/* c->total, or a worker's count of the change */
 	int		 toobig;
 };
 
@@ -157,7 +162,7 @@ add_line(long long num, const char *over, size_t len, void *arg)
 			g->tcap *= 2;
 		g->text = xrealloc(g->text, g->tcap);
 	}
-	f->c->total += group_size(g) - before;
+	*f->total += group_size(g) - before;
 	if (group_size(g) > f->c->max) {
 		f->toobig = 1;
 		return 1;	/* stop reading */
@@ -229,9 +234,9 @@ restart(struct ovgroup *g)
  * left), -1 on error or when the group is too big. Each step is its own read of the
  * store: what changes meanwhile is mended when the group is complete (refresh()). */
 static int
-build_step(struct ovcache *c, struct store *st, struct ovgroup *g)
+build_step(struct ovcache *c, struct store *st, struct ovgroup *g, size_t *total)
 {
-	struct fill	f = { c, g, 0 };
+	struct fill	f = { c, g, total, 0 };
 	long long	last;
 	size_t		had = g->n;
 
@@ -251,9 +256,9 @@ build_step(struct ovcache *c, struct store *st, struct ovgroup *g)
  * articles dropped, those of new ones appended. 0 done, 1 when that does not add up (or
  * the store is another one) and g is to be read again, -1 on error or when too big. */
 static int
-refresh(struct ovcache *c, struct store *st, struct ovgroup *g)
+refresh(struct ovcache *c, struct store *st, struct ovgroup *g, size_t *total)
 {
-	struct fill	 f = { c, g, 0 };
+	struct fill	 f = { c, g, total, 0 };
 	struct gone	 w = { NULL, 0 };
 	long long	 count, next, last;
 	size_t		 had, dropped = 0;
@@ -271,7 +276,7 @@ refresh(struct ovcache *c, struct store *st, struct ovgroup *g)
 		if (store_withdrawn_range(st, g->gid, g->nums[0], g->nextnum - 1, gone_add,
 		    &w) == -1)
 			goto done;
-		dropped = drop_lines(g, &w);
+		dropped = drop_lines(g, &w);	/* (the buffers keep their size) */
 	}
 	had = g->n;
 	rc = -1;
@@ -305,9 +310,125 @@ changed(long long gid, void *arg)
 	struct ovgroup	*g;
 
 	TAILQ_FOREACH(g, &c->lru, lru)
-		if (gid == 0 || g->gid == gid)
-			g->fresh = 0;
+		if (gid == 0 || g->gid == gid) {
+			if (g->busy)	/* the worker's: ovjob_done() sees this */
+				g->renotice = 1;
+			else
+				g->fresh = 0;
+		}
 	return 0;
+}
+
+/* The others make room for g, least recently used first (not those a worker reads). */
+static void
+evict(struct ovcache *c, struct ovgroup *g)
+{
+	struct ovgroup	*v, *prev;
+
+	for (v = TAILQ_LAST(&c->lru, ovlist); v != NULL && v != g && c->total > c->max;
+	    v = prev) {
+		prev = TAILQ_PREV(v, ovlist, lru);
+		if (!v->busy)
+			drop(c, v);
+	}
+}
+
+/* g could not be read, or is too big to keep. */
+static void
+fail(struct ovcache *c, struct ovgroup *g)
+{
+	if (group_size(g) > c->max) {
+		log_info("overview of group %lld exceeds overview_cache (%zu octets):"
+		    " served from the store", g->gid, c->max);
+		c->toobig = xreallocarray(c->toobig, c->ntoobig + 1, sizeof(*c->toobig));
+		c->toobig[c->ntoobig++] = g->gid;
+	}
+	drop(c, g);
+}
+
+/* With a pool of stores (PostgreSQL), a group is checked and read on a worker thread,
+ * whole, the loop leaving it alone meanwhile (busy); its users read the store until
+ * it is back. */
+struct ovjob {
+	struct ovcache	*c;
+	struct ovgroup	*g;
+	size_t		 total;		/* what g grew by */
+	int		 rc;
+};
+
+static void
+ovjob_run(struct store *st, void *arg)
+{
+	struct ovjob	*j = arg;
+	struct ovgroup	*g = j->g;
+	long long	 count, next;
+	int		 rc = 1, tries;
+
+	if (!g->building) {
+		if (store_group_mark(st, g->gid, &count, &next) != 0) {
+			j->rc = -1;
+			return;
+		}
+		if (count == g->count && next == g->nextnum) {
+			j->rc = 0;
+			return;
+		}
+	}
+	/* Read whole, then mended for what changed meanwhile (refresh: 1 when it does
+	 * not add up and the group is to be read again). */
+	for (tries = 0; tries < 3 && rc == 1; tries++) {
+		while (g->building)
+			if (build_step(j->c, st, g, &j->total) == -1) {
+				j->rc = -1;
+				return;
+			}
+		rc = refresh(j->c, st, g, &j->total);
+	}
+	j->rc = rc;
+}
+
+static void
+ovjob_done(void *arg, int ok)
+{
+	struct ovjob	*j = arg;
+	struct ovgroup	*g = j->g;
+	struct ovcache	*c = j->c;
+
+	c->total += j->total;
+	g->busy = 0;
+	if (!ok || j->rc != 0)
+		fail(c, g);
+	else {
+		g->fresh = !g->renotice;
+		evict(c, g);
+	}
+	free(j);
+}
+
+void
+ov_set_async(struct ovcache *c, struct workers *w, struct store_pool *pool)
+{
+	c->workers = w;
+	c->pool = pool;
+}
+
+/* ov_get() with a pool of stores: never a query here. */
+static const struct ovgroup *
+get_async(struct ovcache *c, struct ovgroup *g)
+{
+	struct ovjob	*j;
+
+	if (g->fresh && !g->building && !g->busy)
+		return g;
+	if (!g->busy) {
+		j = xcalloc(1, sizeof(*j));
+		j->c = c;
+		j->g = g;
+		g->busy = 1;
+		g->renotice = 0;
+		work_store(c->workers, c->pool, NULL, ovjob_run, ovjob_done, j);
+	}
+	return NULL;
 }
 
 void
@@ -342,13 +463,15 @@ ov_get(struct ovcache *c, struct store *st, long long gid)
 	}
 	/* Front of the list: the others make room for it, least recently used first. */
 	TAILQ_INSERT_HEAD(&c->lru, g, lru);
+	if (c->pool != NULL)
+		return get_async(c, g);
 	if (g->building) {
 		/* A step per use, and one for a whole batch of pipelined commands: the loop
 		 * never waits long on a big group. Its users read the store meanwhile. */
 		if (snap != 0 && g->snap == snap)
 			goto room;
 		g->snap = snap;
-		if (build_step(c, st, g) == -1)
+		if (build_step(c, st, g, &c->total) == -1)
 			goto fail;
 		if (g->building)
 			goto room;
@@ -361,7 +484,7 @@ ov_get(struct ovcache *c, struct store *st, long long gid)
 		g->fresh = store_notifies(st);
 		return g;
 	}
-	switch (refresh(c, st, g)) {
+	switch (refresh(c, st, g, &c->total)) {
 	case -1:
 		goto fail;
 	case 1:
@@ -370,16 +493,9 @@ ov_get(struct ovcache *c, struct store *st, long long gid)
 	g->snap = snap;
 	g->fresh = store_notifies(st);
 room:
-	while (c->total > c->max && TAILQ_LAST(&c->lru, ovlist) != g)
-		drop(c, TAILQ_LAST(&c->lru, ovlist));
+	evict(c, g);
 	return g->building ? NULL : g;
 fail:
-	if (group_size(g) > c->max) {
-		log_info("overview of group %lld exceeds overview_cache (%zu octets):"
-		    " served from the store", gid, c->max);
-		c->toobig = xreallocarray(c->toobig, c->ntoobig + 1, sizeof(*c->toobig));
-		c->toobig[c->ntoobig++] = gid;
-	}
-	drop(c, g);
+	fail(c, g);
 	return NULL;
 }

@@ -17,6 +17,8 @@ struct ovgroup {
 	int		 building;	/* being read, a step at a time, from nextnum */
 	int		 unsure;	/* read in steps: withdrawals since not seen yet */
 	int		 fresh;		/* checked, and no change notice since (store_notifies) */
+	int		 busy;		/* being read on a worker thread (ov_set_async) */
+	int		 renotice;	/* a change notice came meanwhile */
 	long long	*nums;
 	size_t		*offs;
 	size_t		 n, ncap;
@@ -31,6 +33,11 @@ struct ovcache;
 struct ovcache	*ov_new(size_t max);	/* at most max octets in all; 0: keep nothing */
 void		 ov_free(struct ovcache *);
 void		 ov_set_max(struct ovcache *, size_t);
+/* Check and read groups on w's threads with stores of pool, never on the loop: the
+ * store sends change notices (store_notifies). */
+struct workers;
+struct store_pool;
+void		 ov_set_async(struct ovcache *, struct workers *, struct store_pool *);
 /* The group's lines as the store has them now, or NULL when they are not kept (too
  * large, cache off, store error) or not read whole yet (a big group is read a step of
  * OV_STEP lines per call): the caller reads the store. Valid until the next ov_get(). */
