@@ -543,8 +543,10 @@ main(int argc, char *argv[])
 		    srv.conf->busy_timeout);
 	srv.workers = workers_new(srv.base, srv.pool != NULL ? 8 : 2);
 	srv.ov = ov_new(srv.conf->overview_cache);
-	if (srv.pool != NULL)
+	if (srv.pool != NULL) {
 		ov_set_async(srv.ov, srv.workers, srv.pool);
+		outbox_set_async(srv.outbox, srv.workers, srv.pool);
+	}
 	poller_set_conf(poller, srv.conf, 1);
 	outbox_set_conf(srv.outbox, srv.conf, poller);
 	lmtp = lmtp_new(srv.base, &lmtp_h);
@@ -559,11 +561,11 @@ main(int argc, char *argv[])
 
 	log_info("stopped");
 	nntp_close_all(&srv);
+	workers_free(srv.workers);	/* its last done()s may still need the rest */
 	outbox_free(srv.outbox);
 	poller_free(poller);
 	lmtp_free(lmtp);
 	mailer_free(mailer);
-	workers_free(srv.workers);
 	store_pool_free(srv.pool);
 	ov_free(srv.ov);
 	fetcher_free(fetcher);

@@ -1039,9 +1039,10 @@ tick_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct mailer	*mr = arg;
 
+	if (mr->conf == NULL || mr->conf->mail_domain == NULL)
+		return;		/* no list mail here */
 	mailer_scan(mr);
-	if (mr->conf != NULL && mr->conf->mail_domain != NULL)
-		mailer_digests(mr);
+	mailer_digests(mr);
 	store_mq_sending(mr->store, time(NULL) - SENDING_STALE, drop_sending, mr);
 	mailer_send_due(mr);
 }

@@ -13,6 +13,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "outbox.h"
+#include "work.h"
 #include "poll.h"
 
 #define RETRY_MAX	(6 * 3600)	/* longest wait between retries */
@@ -39,6 +40,9 @@ struct outbox {
 	long long		*inflight;	/* ids being delivered */
 	size_t			 ninflight;
 	struct event		*scan;
+	struct workers		*workers;	/* outbox_set_async() */
+	struct store_pool	*pool;
+	int			 scanning;	/* a scan on a worker */
 };
 
 struct ticket {
@@ -330,12 +334,67 @@ due_cb(long long id, void *arg)
 	return 0;
 }
 
+/* The due entries, read on a worker with a pool of stores (outbox_set_async). */
+struct scan {
+	struct outbox	*ob;
+	long long	*ids;
+	size_t		 n;
+};
+
+static int
+scan_add(long long id, void *arg)
+{
+	struct scan	*sc = arg;
+
+	sc->ids = xreallocarray(sc->ids, sc->n + 1, sizeof(*sc->ids));
+	sc->ids[sc->n++] = id;
+	return 0;
+}
+
+static void
+scan_run(struct store *st, void *arg)
+{
+	store_outbox_due(st, time(NULL), scan_add, arg);
+}
+
+static void
+scan_done(void *arg, int ok)
+{
+	struct scan	*sc = arg;
+	size_t		 i;
+
+	sc->ob->scanning = 0;
+	if (event_base_got_exit(sc->ob->base))
+		ok = 0;		/* stopping: they go out next time */
+	for (i = 0; ok && i < sc->n; i++)
+		deliver(sc->ob, sc->ids[i], NULL);
+	free(sc->ids);
+	free(sc);
+}
+
 static void
 scan_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	struct outbox	*ob = arg;
+	struct scan	*sc;
 
-	store_outbox_due(ob->store, time(NULL), due_cb, ob);
+	if (ob->pool == NULL) {
+		store_outbox_due(ob->store, time(NULL), due_cb, ob);
+		return;
+	}
+	if (ob->scanning)
+		return;
+	ob->scanning = 1;
+	sc = xcalloc(1, sizeof(*sc));
+	sc->ob = ob;
+	work_store(ob->workers, ob->pool, NULL, scan_run, scan_done, sc);
+}
+
+void
+outbox_set_async(struct outbox *ob, struct workers *w, struct store_pool *pool)
+{
+	ob->workers = w;
+	ob->pool = pool;
 }
 
 struct outbox *

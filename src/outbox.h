@@ -24,6 +24,10 @@ struct outbox	*outbox_new(struct event_base *, struct fetcher *, struct store *,
 		    const unsigned char key[SECRET_LEN]);
 void		 outbox_free(struct outbox *);
 /* The config (borrowed until the next call) and the poller to nudge after delivery. */
+/* Look for due entries on w's threads with stores of pool, not on the loop. */
+struct workers;
+struct store_pool;
+void		 outbox_set_async(struct outbox *, struct workers *, struct store_pool *);
 void		 outbox_set_conf(struct outbox *, const struct conf *, struct poller *);
 /* Try entry id now; cb gets the verdict, or 240 after `timeout` seconds. The handle is
  * valid until the callback runs or outbox_cancel(). With source, user and pass (else

@@ -10,6 +10,8 @@ use warnings;
 use Test::More;
 use POSIX ":sys_wait_h";
 use Time::HiRes qw(sleep time);
+use IO::Select;
+use IO::Socket::INET;
 use Confab qw(run_cmd);
 use PG;
 
@@ -351,6 +353,96 @@ SKIP: {
 		    "front end $k has the article");
 	}
 	$_->stop for @w;
+}
+
+# 8. A database far away (every packet held 0.15 s each way by a proxy): each command
+# that needs the store waits a round trip or more for it, and meanwhile the loop does
+# not: DATE on another session of the same front end is answered at once.
+sub slow_proxy {	# -> (port, pid): 127.0.0.1:port forwards to $to with the delay
+	my ($to, $delay) = @_;
+	my $l = IO::Socket::INET->new(LocalAddr => '127.0.0.1', LocalPort => 0, Listen => 16,
+	    ReuseAddr => 1) or die "proxy: $!";
+	my $pid = fork // die;
+	return ($l->sockport, $pid) if $pid;
+	my $sel = IO::Select->new($l);
+	my (%peer, %q);		# fileno -> the other end; fileno -> [due, data] to write
+	while (1) {
+		my $now = time;
+		my $wait = 1;
+		for my $fd (keys %q) {
+			my $s = $peer{$fd} or next;
+			while (@{ $q{$fd} } && $q{$fd}[0][0] <= $now) {
+				my $c = shift @{ $q{$fd} };
+				syswrite($s->{to}, $c->[1]) // last;
+			}
+			$wait = $q{$fd}[0][0] - $now if @{ $q{$fd} } && $q{$fd}[0][0] - $now < $wait;
+		}
+		for my $r ($sel->can_read($wait > 0 ? $wait : 0)) {
+			if ($r == $l) {
+				my $c = $l->accept or next;
+				my $u = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$to") or next;
+				$peer{ fileno $c } = { to => $u, me => $c };
+				$peer{ fileno $u } = { to => $c, me => $u };
+				$sel->add($c, $u);
+				next;
+			}
+			my $n = sysread($r, my $buf, 65536);
+			my $p = $peer{ fileno $r } or next;
+			if (!$n) {
+				for my $s ($r, $p->{to}) {
+					delete $q{ fileno $s };
+					delete $peer{ fileno $s };
+					$sel->remove($s);
+					close $s;
+				}
+				next;
+			}
+			push @{ $q{ fileno $r } }, [time + $delay, $buf];
+		}
+	}
+}
+{
+	my $delay = 0.15;
+	my ($port, $ppid) = slow_proxy($pg->port, $delay);
+	(my $far = $ci) =~ s/port=\d+/port=$port/;
+	my $f = Confab->new(backend => 'postgresql', conninfo => $far, sources => $src,
+	    server => "max_connections_per_ip = 50\n");
+	is($f->user_add('far', 'far-secret'), 0, 'a user added through the slow link');
+	my ($a, $b) = ($f->client, $f->client);
+	like($b->cmd('DATE'), qr/^111 /, 'the far front end answers');
+	my @gmt = gmtime(time - 5);
+	my $since = sprintf('%04d%02d%02d %02d%02d%02d GMT', $gmt[5] + 1900, $gmt[4] + 1, @gmt[3, 2, 1, 0]);
+	my @cmds = ("GROUP $G", "LISTGROUP $G 1-40", 'OVER 1-40', 'HDR Subject 1-40',
+	    'XPAT Subject 1-40 *load*', 'HDR Message-ID <fresh@cluster.test>',
+	    'OVER <fresh@cluster.test>', 'ARTICLE 3', 'STAT <fresh@cluster.test>', 'NEXT', 'LIST',
+	    'LIST NEWSGROUPS', 'NEWGROUPS 20000101 000000 GMT', "NEWNEWS $G $since",
+	    'AUTHINFO USER far', 'AUTHINFO PASS far-secret', 'POST');
+	for my $c (@cmds) {
+		my $t = time;
+		if ($c eq 'POST') {
+			like($a->cmd('POST'), qr/^340 /, 'POST: send it');
+			$t = time;
+			$a->send(article('<far@cluster.test>', 'posted far away'));
+		} else {
+			$a->send("$c\r\n");
+		}
+		my $date = $b->cmd('DATE');
+		my $dt = time - $t;
+		my $st = $a->line // '';
+		$a->block if $st =~ /^(215|221|224|225|230|231|220|211 .* list follows)/;
+		my $at = time - $t;
+		like($st, qr/^(2\d\d|381) /, "$c: answered") or diag($st);
+		# (AUTHINFO USER needs no store; HDR and XPAT may find the overview kept by
+		# then, read on a worker since OVER.)
+		ok($at >= 2 * $delay, sprintf('%s: waited %.2f s for the database', $c, $at))
+		    unless $c =~ /^(AUTHINFO USER|HDR Subject|XPAT)/;
+		ok($date =~ /^111 / && $dt < $delay, sprintf('%s: DATE meanwhile in %.3f s', $c, $dt));
+	}
+	like($d[0]->client->cmd('STAT <far@cluster.test>'), qr/^223 /,
+	    'the post through the slow link is read on another front end');
+	$f->stop;
+	kill('KILL', $ppid);
+	waitpid($ppid, 0);
 }
 
 $_->stop for @d;
