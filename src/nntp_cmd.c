@@ -718,57 +718,6 @@ cmd_list(struct session *s, int argc, char **argv)
 		nntp_reply(s, "501 unknown LIST keyword");
 }
 
-int
-nntp_parse_datetime(const char *d, const char *t, const char *zone, time_t *out)
-{
-	struct tm	 tm;
-	int		 gmt = zone != NULL;
-	size_t		 dl = strlen(d);
-	int		 y;
-
-	if (gmt && strcasecmp(zone, "GMT") != 0)
-		return -1;
-	if ((dl != 6 && dl != 8) || strlen(t) != 6 || strspn(d, "0123456789") != dl ||
-	    strspn(t, "0123456789") != 6)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	if (dl == 8) {
-		y = (d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 + d[3] - '0';
-		d += 4;
-	} else {
-		/* RFC 3977 7.3.2: the century closest to now. */
-		int yy = (d[0] - '0') * 10 + d[1] - '0';
-		time_t now = time(NULL);
-		struct tm ntm;
-		int cy;
-
-		gmtime_r(&now, &ntm);
-		cy = ntm.tm_year + 1900;
-		y = cy - cy % 100 + yy;
-		if (y > cy + 50)
-			y -= 100;
-		else if (y < cy - 50)
-			y += 100;
-		d += 2;
-	}
-	tm.tm_year = y - 1900;
-	tm.tm_mon = (d[0] - '0') * 10 + d[1] - '0' - 1;
-	tm.tm_mday = (d[2] - '0') * 10 + d[3] - '0';
-	tm.tm_hour = (t[0] - '0') * 10 + t[1] - '0';
-	tm.tm_min = (t[2] - '0') * 10 + t[3] - '0';
-	tm.tm_sec = (t[4] - '0') * 10 + t[5] - '0';
-	if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
-	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
-		return -1;
-	if (gmt)
-		*out = timegm(&tm);
-	else {
-		tm.tm_isdst = -1;
-		*out = mktime(&tm);
-	}
-	return 0;
-}
-
 static void
 cmd_newgroups(struct session *s, int argc, char **argv)
 {
