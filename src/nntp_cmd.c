@@ -198,13 +198,15 @@ art_resolve(struct session *s, int argc, char **argv)
 	case 'B': code = 222; break;
 	default: code = 223;
 	}
+	/* The syntax first, then the state (RFC 3977 3.2.1). */
+	if (argc > 1 && !nntp_is_msgid(argv[1]) &&
+	    (parse_num(argv[1], &e, &n) == -1 || *e != '\0')) {
+		nntp_reply(s, "501 bad article number or message-id");
+		return NULL;
+	}
 	if (argc < 2 || !nntp_is_msgid(argv[1])) {
 		if (s->gid == 0) {
 			nntp_reply(s, "412 no newsgroup selected");
-			return NULL;
-		}
-		if (argc > 1 && (parse_num(argv[1], &e, &n) == -1 || *e != '\0')) {
-			nntp_reply(s, "501 bad article number or message-id");
 			return NULL;
 		}
 		if (argc < 2 && (n = s->cur) == 0) {
@@ -530,8 +532,12 @@ static void
 cmd_listgroup(struct session *s, int argc, char **argv)
 {
 	struct store_group	g;
-	long long		lo, hi;
+	long long		lo = 0, hi = 0;
 
+	if (argc > 2 && nntp_parse_range(argv[2], &lo, &hi) == -1) {
+		nntp_reply(s, "501 bad range");	/* before the group (RFC 3977 3.2.1) */
+		return;
+	}
 	if (argc > 1) {
 		if (select_group(s, argv[1], &g) != 0) {
 			nntp_reply(s, "411 no such newsgroup");
@@ -547,12 +553,9 @@ cmd_listgroup(struct session *s, int argc, char **argv)
 			return;
 		}
 	}
-	lo = g.low;
-	hi = g.high;
-	if (argc > 2 && nntp_parse_range(argv[2], &lo, &hi) == -1) {
-		store_group_clear(&g);
-		nntp_reply(s, "501 bad range");
-		return;
+	if (argc < 3) {
+		lo = g.low;
+		hi = g.high;
 	}
 	nntp_reply(s, "211 %lld %lld %lld %s list follows", g.count, g.low, g.high, g.name);
 	store_group_clear(&g);
@@ -1078,6 +1081,21 @@ cmd_compress(struct session *s, int argc, char **argv)
 		nntp_end(s, NULL, "COMPRESS setup failed");	/* after the 206 */
 }
 
+/* Argument syntax beyond the table's arity, checked before any state (RFC 3977 3.2.1,
+ * RFC 4643 2.3 and 2.4): 1 well-formed. */
+static int
+args_ok(const struct cmd *c, int argc, char **argv)
+{
+	if (c->fn == cmd_authinfo) {
+		if (!strcasecmp(argv[1], "USER") || !strcasecmp(argv[1], "PASS"))
+			return argc >= 3;
+		if (!strcasecmp(argv[1], "SASL"))
+			return argc == 3 || argc == 4;
+		return 0;
+	}
+	return 1;
+}
+
 static const struct cmd cmds[] = {
 	{ "ARTICLE",		0, 1,  READS, cmd_article },
 	{ "AUTHINFO",		1, NNTP_MAX_ARGS - 1, NEED_NOAUTH, cmd_authinfo },
@@ -1150,7 +1168,7 @@ nntp_dispatch(struct session *s, char *line)
 		nntp_reply(s, "500 unknown command");
 		return;
 	}
-	if (argc < 0 || argc - 1 < c->min || argc - 1 > c->max) {
+	if (argc < 0 || argc - 1 < c->min || argc - 1 > c->max || !args_ok(c, argc, argv)) {
 		nntp_reply(s, "501 syntax error in arguments");
 		return;
 	}

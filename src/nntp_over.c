@@ -77,6 +77,10 @@ over_next(struct session *s)
 static int
 range_arg(struct session *s, const char *arg, long long *lo, long long *hi)
 {
+	if (arg != NULL && nntp_parse_range(arg, lo, hi) == -1) {
+		nntp_reply(s, "501 bad range");	/* the syntax first (RFC 3977 3.2.1) */
+		return -1;
+	}
 	if (s->gid == 0) {
 		nntp_reply(s, "412 no newsgroup selected");
 		return -1;
@@ -87,11 +91,6 @@ range_arg(struct session *s, const char *arg, long long *lo, long long *hi)
 			return -1;
 		}
 		*lo = *hi = s->cur;
-		return 0;
-	}
-	if (nntp_parse_range(arg, lo, hi) == -1) {
-		nntp_reply(s, "501 bad range");
-		return -1;
 	}
 	return 0;
 }
