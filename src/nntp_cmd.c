@@ -366,7 +366,8 @@ cmd_capabilities(struct session *s, int argc, char **argv)
 	nntp_write_stuffed(s, "VERSION 2\r\nREADER\r\n", 19);
 	if (posting_allowed(s))
 		nntp_reply(s, "POST");
-	nntp_reply(s, "LIST ACTIVE ACTIVE.TIMES NEWSGROUPS OVERVIEW.FMT HEADERS COUNTS MOTD");
+	nntp_reply(s, "LIST ACTIVE ACTIVE.TIMES NEWSGROUPS OVERVIEW.FMT HEADERS COUNTS%s",
+	    s->srv->conf->motd != NULL ? " MOTD" : "");	/* only with a motd_file */
 	nntp_reply(s, "NEWNEWS");
 	nntp_reply(s, "OVER MSGID");
 	nntp_reply(s, "HDR");
