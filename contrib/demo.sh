@@ -1,10 +1,11 @@
 #!/bin/sh
-# demo.sh: install what is missing, build, import the bundled demo blog and run confabd
-# in the foreground on 127.0.0.1:1119. Point a newsreader at it:
-#   NNTPSERVER=127.0.0.1:1119 slrn      (or: slrn -h 127.0.0.1 --nntp ... see README)
+# demo.sh: install what is missing (to build and run confab, and slrn and tin; not what
+# the test suite needs), build, import the bundled demo blog and run confabd in the
+# foreground on 127.0.0.1:1119. Point a newsreader at it: see "Reading the demo" in
+# README.md.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
-sh "$top/contrib/deps.sh"
+sh "$top/contrib/deps.sh" --demo
 sh "$top/contrib/build.sh" "$top/build"
 demo="$top/demo"
 mkdir -p "$demo"

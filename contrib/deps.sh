@@ -1,24 +1,29 @@
 #!/bin/sh
-# deps.sh [--with-fuzz] [--bench]: install the Debian 12 packages confab needs to build,
-# test and run (--with-fuzz: and clang for the libFuzzer harnesses; --bench: only the
-# benchmark's peers, INN and public-inbox). Only runs apt-get when something is
-# missing. Needs root. Services are never started: the tests and benchmarks run their
-# own instances on loopback.
+# deps.sh [--demo] [--with-fuzz] [--bench]: install the Debian 12 packages confab needs
+# to build, test and run (--demo: only what building and running it needs, and the
+# newsreaders slrn and tin, as contrib/demo.sh wants; --with-fuzz: and clang for the
+# libFuzzer harnesses; --bench: only the benchmark's peers, INN and public-inbox). Only
+# runs apt-get when something is missing. Needs root. Services are never started: the
+# tests and benchmarks run their own instances on loopback.
 set -e
-PKGS="build-essential autoconf automake pkg-config
-libevent-dev libssl-dev libetpan-dev libsqlite3-dev sqlite3 libpq-dev postgresql libxml2-dev
-libcurl4-gnutls-dev libjansson-dev libinih-dev zlib1g-dev libcrypt-dev libsystemd-dev
+BUILD="build-essential autoconf automake pkg-config
+libevent-dev libssl-dev libetpan-dev libsqlite3-dev libpq-dev libxml2-dev
+libcurl4-gnutls-dev libjansson-dev libinih-dev zlib1g-dev libcrypt-dev libsystemd-dev"
+PKGS="$BUILD sqlite3 postgresql
 systemd perl openssl slrn tin tmux suck
 wordpress mariadb-server php-cli php-mysql curl
 postfix swaks"
-bench=""
+bench="" fuzz=""
 for a in "$@"; do
 	case $a in
-	--with-fuzz) PKGS="$PKGS clang libclang-rt-14-dev" ;;
-	--bench) PKGS="inn2 public-inbox time" bench=1 ;;
-	*) echo "usage: deps.sh [--with-fuzz] [--bench]" >&2; exit 2 ;;
+	--demo) PKGS="$BUILD slrn tin" ;;
+	--with-fuzz) fuzz=" clang libclang-rt-14-dev" ;;
+	--bench) bench=1 ;;
+	*) echo "usage: deps.sh [--demo] [--with-fuzz] [--bench]" >&2; exit 2 ;;
 	esac
 done
+[ -n "$bench" ] && PKGS="inn2 public-inbox time"
+PKGS="$PKGS$fuzz"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

@@ -188,13 +188,15 @@ art_resolve(struct session *s, int argc, char **argv)
 	case 'B': code = 222; break;
 	default: code = 223;
 	}
+	/* The syntax first, then the state (RFC 3977 3.2.1). */
+	if (argc > 1 && !nntp_is_msgid(argv[1]) &&
+	    (parse_num(argv[1], &e, &n) == -1 || *e != '\0')) {
+		nntp_reply(s, "501 bad article number or message-id");
+		return NULL;
+	}
 	if (argc < 2 || !nntp_is_msgid(argv[1])) {
 		if (s->gid == 0) {
 			nntp_reply(s, "412 no newsgroup selected");
-			return NULL;
-		}
-		if (argc > 1 && (parse_num(argv[1], &e, &n) == -1 || *e != '\0')) {
-			nntp_reply(s, "501 bad article number or message-id");
 			return NULL;
 		}
 		if (argc < 2 && (n = s->cur) == 0) {
@@ -421,7 +423,8 @@ cmd_capabilities(struct session *s, int argc, char **argv)
 	nntp_write_stuffed(s, "VERSION 2\r\nREADER\r\n", 19);
 	if (posting_allowed(s))
 		nntp_reply(s, "POST");
-	nntp_reply(s, "LIST ACTIVE ACTIVE.TIMES NEWSGROUPS OVERVIEW.FMT HEADERS COUNTS MOTD");
+	nntp_reply(s, "LIST ACTIVE ACTIVE.TIMES NEWSGROUPS OVERVIEW.FMT HEADERS COUNTS%s",
+	    s->srv->conf->motd != NULL ? " MOTD" : "");	/* only with a motd_file */
 	nntp_reply(s, "NEWNEWS");
 	nntp_reply(s, "OVER MSGID");
 	nntp_reply(s, "HDR");
@@ -615,7 +618,7 @@ cmd_listgroup(struct session *s, int argc, char **argv)
 	long long	 lo = 1, hi = 0;
 
 	if (argc > 2 && nntp_parse_range(argv[2], &lo, &hi) == -1) {
-		nntp_reply(s, "501 bad range");
+		nntp_reply(s, "501 bad range");	/* before the group (RFC 3977 3.2.1) */
 		return;
 	}
 	if (argc < 2 && (s->gid == 0 || s->group == NULL)) {
@@ -824,57 +827,6 @@ cmd_list(struct session *s, int argc, char **argv)
 		nntp_write(s, ".\r\n", 3);
 	} else
 		nntp_reply(s, "501 unknown LIST keyword");
-}
-
-int
-nntp_parse_datetime(const char *d, const char *t, const char *zone, time_t *out)
-{
-	struct tm	 tm;
-	int		 gmt = zone != NULL;
-	size_t		 dl = strlen(d);
-	int		 y;
-
-	if (gmt && strcasecmp(zone, "GMT") != 0)
-		return -1;
-	if ((dl != 6 && dl != 8) || strlen(t) != 6 || strspn(d, "0123456789") != dl ||
-	    strspn(t, "0123456789") != 6)
-		return -1;
-	memset(&tm, 0, sizeof(tm));
-	if (dl == 8) {
-		y = (d[0] - '0') * 1000 + (d[1] - '0') * 100 + (d[2] - '0') * 10 + d[3] - '0';
-		d += 4;
-	} else {
-		/* RFC 3977 7.3.2: the century closest to now. */
-		int yy = (d[0] - '0') * 10 + d[1] - '0';
-		time_t now = time(NULL);
-		struct tm ntm;
-		int cy;
-
-		gmtime_r(&now, &ntm);
-		cy = ntm.tm_year + 1900;
-		y = cy - cy % 100 + yy;
-		if (y > cy + 50)
-			y -= 100;
-		else if (y < cy - 50)
-			y += 100;
-		d += 2;
-	}
-	tm.tm_year = y - 1900;
-	tm.tm_mon = (d[0] - '0') * 10 + d[1] - '0' - 1;
-	tm.tm_mday = (d[2] - '0') * 10 + d[3] - '0';
-	tm.tm_hour = (t[0] - '0') * 10 + t[1] - '0';
-	tm.tm_min = (t[2] - '0') * 10 + t[3] - '0';
-	tm.tm_sec = (t[4] - '0') * 10 + t[5] - '0';
-	if (tm.tm_mon < 0 || tm.tm_mon > 11 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
-	    tm.tm_hour > 23 || tm.tm_min > 59 || tm.tm_sec > 60)
-		return -1;
-	if (gmt)
-		*out = timegm(&tm);
-	else {
-		tm.tm_isdst = -1;
-		*out = mktime(&tm);
-	}
-	return 0;
 }
 
 static void
@@ -1316,6 +1268,21 @@ cmd_compress(struct session *s, int argc, char **argv)
 		nntp_end(s, NULL, "COMPRESS setup failed");	/* after the 206 */
 }
 
+/* Argument syntax beyond the table's arity, checked before any state (RFC 3977 3.2.1,
+ * RFC 4643 2.3 and 2.4): 1 well-formed. */
+static int
+args_ok(const struct cmd *c, int argc, char **argv)
+{
+	if (c->fn == cmd_authinfo) {
+		if (!strcasecmp(argv[1], "USER") || !strcasecmp(argv[1], "PASS"))
+			return argc >= 3;
+		if (!strcasecmp(argv[1], "SASL"))
+			return argc == 3 || argc == 4;
+		return 0;
+	}
+	return 1;
+}
+
 static const struct cmd cmds[] = {
 	{ "ARTICLE",		0, 1,  READS, cmd_article },
 	{ "AUTHINFO",		1, NNTP_MAX_ARGS - 1, NEED_NOAUTH, cmd_authinfo },
@@ -1388,7 +1355,7 @@ nntp_dispatch(struct session *s, char *line)
 		nntp_reply(s, "500 unknown command");
 		return;
 	}
-	if (argc < 0 || argc - 1 < c->min || argc - 1 > c->max) {
+	if (argc < 0 || argc - 1 < c->min || argc - 1 > c->max || !args_ok(c, argc, argv)) {
 		nntp_reply(s, "501 syntax error in arguments");
 		return;
 	}

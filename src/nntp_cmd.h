@@ -18,9 +18,13 @@ int	nntp_split(char *line, char **argv, int max);
  * range is valid (and empty). */
 int	nntp_parse_range(const char *, long long *lo, long long *hi);
 /* NEWGROUPS/NEWNEWS date and time: [yy]yymmdd hhmmss, zone NULL (local) or "GMT".
- * 0 with *out set, or -1. Two-digit years are in the century closest to now. */
+ * 0 with *out set, or -1. A two-digit year up to the current one is this century's,
+ * a later one the previous century's (RFC 3977 7.3.2). In nntp_date.c. */
 int	nntp_parse_datetime(const char *date, const char *time, const char *zone,
 	    time_t *out);
+/* The same with "now" given (for the current year). */
+int	nntp_parse_datetime_at(const char *date, const char *time, const char *zone,
+	    time_t now, time_t *out);
 /* An article received after POST's 340 (dot-unstuffed, CRLF). */
 void	nntp_post_done(struct session *, const char *article, size_t len, int too_big);
 /* The greeting: 200 or 201. */

@@ -137,7 +137,7 @@ static int
 range_arg(struct session *s, const char *arg, long long *lo, long long *hi)
 {
 	if (arg != NULL && nntp_parse_range(arg, lo, hi) == -1) {
-		nntp_reply(s, "501 bad range");
+		nntp_reply(s, "501 bad range");	/* the syntax first (RFC 3977 3.2.1) */
 		return -1;
 	}
 	if (s->gid == 0) {

@@ -1,5 +1,5 @@
 /* fuzz_nntp_cmd.c: libFuzzer harness for the NNTP command-line parsers: nntp_split,
- * nntp_parse_range and nntp_parse_datetime (nntp_cmd.c).
+ * nntp_parse_range (nntp_cmd.c) and nntp_parse_datetime (nntp_date.c).
  * Input: one command line as the server would see it (at most 512 octets, no CRLF,
  * no NUL); every word is also tried as a range, and the words as a date and time. */
 #include <stddef.h>

@@ -56,9 +56,10 @@ like($n->greeting, qr/^200 news\.example\.test .*posting allowed/, 'greeting 200
 	ok(exists $cap{READER}, 'READER');
 	ok(!exists $cap{'MODE-READER'}, 'no MODE-READER with READER');
 	ok(exists $cap{POST}, 'POST (open group)');
-	for my $k (qw(ACTIVE ACTIVE.TIMES NEWSGROUPS OVERVIEW.FMT HEADERS COUNTS MOTD)) {
+	for my $k (qw(ACTIVE ACTIVE.TIMES NEWSGROUPS OVERVIEW.FMT HEADERS COUNTS)) {
 		like($cap{LIST}, qr/(^| )\Q$k\E( |$)/, "LIST $k advertised");
 	}
+	unlike($cap{LIST}, qr/\bMOTD\b/, 'LIST MOTD not advertised without motd_file');
 	is($cap{OVER}, 'MSGID', 'OVER MSGID');
 	ok(exists $cap{HDR}, 'HDR');
 	ok(exists $cap{NEWNEWS}, 'NEWNEWS');
@@ -86,6 +87,20 @@ for my $cmd ('ARTICLE', 'HEAD', 'BODY', 'STAT', 'ARTICLE 1', 'STAT 1', 'NEXT', '
     'OVER', 'XOVER', 'XOVER 1-10', 'XHDR Path', 'HDR Subject', 'HDR Subject 1-2',
     'LISTGROUP', 'XPAT Subject 1- *Rossi*') {
 	like($n->cmd($cmd), qr/^412 /, "$cmd before GROUP: 412");
+}
+# RFC 3977 3.2.1: a syntax error is 501 whatever the state, so before 412.
+for my $cmd ('ARTICLE abc', 'HEAD 1x', 'BODY -1', 'STAT 1-2', 'ARTICLE <nope',
+    'NEXT 1', 'LAST x', 'OVER x-y', 'XOVER 1-x', 'OVER 1--2', 'HDR Subject x',
+    'XHDR Subject 3-a', 'XPAT Subject x-y *Rossi*', 'XPAT Subject 1-',
+    'LISTGROUP no.such.group 1-x', "LISTGROUP $G x") {
+	like($n->cmd($cmd), qr/^501 /, "$cmd before GROUP: 501, not 412");
+}
+like($n->cmd('STAT'), qr/^412 /, 'a LISTGROUP with a bad range selects no group');
+like($n->cmd('STAT <no.such@example.org>'), qr/^430 /, 'STAT <unknown> before GROUP: 430');
+{
+	my ($st, $l) = $n->mcmd("HDR Subject $POST");
+	like($st, qr/^225 /, 'HDR by message-id before GROUP: 225');
+	is(scalar(@{ $l // [] }), 1, 'HDR by message-id: one line');
 }
 
 # ---------------------------------------------------------------- GROUP
@@ -474,6 +489,19 @@ EOA
 	like($m->cmd('NEWGROUPS 2026011 000000'), qr/^501 /, 'bad date length 501');
 	like($m->cmd('NEWGROUPS 20260101 256000'), qr/^501 /, 'bad time 501');
 	like($m->cmd('NEWGROUPS 20260101 000000 UTC'), qr/^501 /, 'not GMT 501');
+	# RFC 3977 7.3.2: yy up to this year's is this century, a larger one the last.
+	my @tm = gmtime;
+	my $yy = $tm[5] % 100;
+	my $next = sprintf('%02d', ($yy + 1) % 100);
+	($st, $l) = $m->mcmd("NEWGROUPS ${next}0101 000000 GMT");
+	is_deeply($l, ["$G 31 1 y"], "NEWGROUPS ${next}0101: a past year, the group");
+	my $tomorrow = strftime('%y%m%d', gmtime(time + 86400));
+	($st, $l) = $m->mcmd("NEWGROUPS $tomorrow 000000 GMT");
+	if (substr($tomorrow, 0, 2) == $yy) {
+		is_deeply($l, [], "NEWGROUPS $tomorrow: this century, tomorrow: none");
+	} else {
+		is_deeply($l, ["$G 31 1 y"], "NEWGROUPS $tomorrow (next year): last century");
+	}
 
 	($st, $l) = $m->mcmd("NEWNEWS $G 19900101 000000 GMT");
 	like($st, qr/^230 /, 'NEWNEWS 230');
@@ -490,6 +518,8 @@ EOA
 	is_deeply($l, [], 'NEWNEWS in the future: none');
 	like($m->cmd("NEWNEWS $G 2026xx01 000000"), qr/^501 /, 'NEWNEWS bad date 501');
 	like($m->cmd("NEWNEWS $G"), qr/^501 /, 'NEWNEWS missing date 501');
+	($st, $l) = $m->mcmd("NEWNEWS $G ${next}0101 000000 GMT");
+	ok(grep($_ eq $LUCA, @{ $l // [] }), "NEWNEWS ${next}0101: last century, all");
 
 	($st, $l) = $m->mcmd('HELP');
 	like($st, qr/^100 /, 'HELP 100');
@@ -573,10 +603,13 @@ is($c->user_add('alice', 's3cret pass'), 0, 'confab user add alice');
 	like($m->cmd('AUTHINFO USER alice'), qr/^381 /, 'AUTHINFO USER 381');
 	like($m->cmd('AUTHINFO PASS wrong'), qr/^481 /, 'wrong password 481');
 	like($m->cmd('AUTHINFO FOO'), qr/^501 /, 'AUTHINFO FOO 501');
+	like($m->cmd('AUTHINFO SASL'), qr/^501 /, 'AUTHINFO SASL without a mechanism 501');
 	like($m->cmd('AUTHINFO USER alice'), qr/^381 /, 'USER again');
 	# RFC 4643: the password is the rest of the line (it may contain spaces)
 	like($m->cmd('AUTHINFO PASS s3cret pass'), qr/^281 /, 'AUTHINFO PASS 281');
 	like($m->cmd('AUTHINFO USER alice'), qr/^502 /, 'after auth: 502');
+	like($m->cmd('AUTHINFO USER'), qr/^501 /, 'after auth, a syntax error: 501 before 502');
+	like($m->cmd('AUTHINFO FOO'), qr/^501 /, 'after auth, AUTHINFO FOO: 501');
 	my ($st, $l) = $m->mcmd('CAPABILITIES');
 	ok(!grep(/^AUTHINFO/, @$l), 'no AUTHINFO capability after auth');
 	$m->close;
@@ -594,7 +627,7 @@ is($c->user_add('alice', 's3cret pass'), 0, 'confab user add alice');
 # 483: AUTHINFO over cleartext from a peer that is not on loopback. Server and client
 # each live in a network namespace of our own, joined by a veth pair (192.0.2.0/30).
 SKIP: {
-	skip 'needs root and iproute2 for network namespaces', 4
+	skip 'needs root and iproute2 for network namespaces', 5
 	    if $> || (!-x '/usr/sbin/ip' && !-x '/sbin/ip');
 	my ($nsa, $nsb) = ("cfb483a$$", "cfb483b$$");
 	my $cleanup = sub { system("ip netns del $nsa 2>/dev/null; ip netns del $nsb 2>/dev/null") };
@@ -606,7 +639,7 @@ SKIP: {
 	    . "ip link set cfbb$$ up && ip link set lo up'");
 	if (!$up) {
 		$cleanup->();
-		skip 'cannot make network namespaces here', 4;
+		skip 'cannot make network namespaces here', 5;
 	}
 	# PostgreSQL over its Unix socket: loopback TCP stays outside the namespace.
 	my $a = Confab->new(start => 0, server => "listen = 192.0.2.1:1119\n", pg_socket => 1);
@@ -622,7 +655,8 @@ SKIP: {
 	    . 'select(undef, undef, undef, 0.05) } $s or die "connect: $!"; '
 	    . 'local $/ = "\r\n"; my @o = (scalar <$s>); '
 	    . 'print $s "CAPABILITIES\r\n"; while (defined(my $l = <$s>)) { push @o, $l; last if $l eq ".\r\n" } '
-	    . 'print $s "AUTHINFO USER remote\r\n"; push @o, scalar <$s>; print @o';
+	    . 'for my $c ("AUTHINFO FOO", "AUTHINFO USER", "AUTHINFO USER remote") { '
+	    . 'print $s "$c\r\n"; push @o, scalar <$s> } print @o';
 	my $out = `ip netns exec $nsb perl -e '$script' 2>&1`;
 	kill 'TERM', $pid;
 	waitpid($pid, 0);
@@ -630,6 +664,7 @@ SKIP: {
 	like($out, qr/^20[01] /, 'a non-loopback client is greeted');
 	like($out, qr/^AUTHINFO\r$/m, 'CAPABILITIES: AUTHINFO without USER over cleartext');
 	like($out, qr/^483 /m, 'AUTHINFO over cleartext from a non-loopback peer: 483');
+	like($out, qr/^501 [^\n]*\n501 [^\n]*\n483 /m, 'syntax errors there: 501 before 483');
 }
 {
 	my $a = Confab->new(server => "auth_failures = 3\n");
@@ -835,6 +870,9 @@ EOS
 	$m->send("LIST MOTD\r\n");
 	like($m->line, qr/^215 /, 'LIST MOTD 215 with motd_file');
 	is_deeply(raw_block($m), ['Welcome to confab', '..dot line'], 'MOTD text, dot-stuffed');
+	my ($st, $cl) = $m->mcmd('CAPABILITIES');
+	ok(grep(/^LIST .*\bMOTD\b/, @{ $cl // [] }), 'LIST MOTD advertised with motd_file');
+	like($m->cmd('LIST MOTD x'), qr/^501 /, 'LIST MOTD with an argument 501');
 
 	my @more = map { $l->client } 1 .. 2;
 	like($more[0]->greeting, qr/^20[01] /, 'second connection ok');
