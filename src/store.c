@@ -119,8 +119,7 @@ static const char *stmt_sql[S_MAX] = {
 	    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 	/* Taken when free, expired or already ours; no row when another holds it. */
 	[S_SS_PUT] = "INSERT INTO source_status (source, polled, result, http_status, error,"
-	    " next_poll, last_ok, fails, owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
-	    " CASE WHEN ?7 = 1 THEN ?2 ELSE 0 END, CASE WHEN ?7 = 1 THEN 0 ELSE 1 END, ?8)"
+	    " next_poll, last_ok, fails, owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?9, ?10, ?8)"
 	    " ON CONFLICT (source) DO UPDATE SET polled = excluded.polled,"
 	    " result = excluded.result, http_status = excluded.http_status,"
 	    " error = excluded.error, next_poll = CASE WHEN excluded.next_poll = 0"
@@ -1023,6 +1022,7 @@ int
 store_source_status_put(struct store *s, const struct store_source_status *ss)
 {
 	struct stmt	*st = prep(s, S_SS_PUT);
+	int		 good = ss->result == POLL_OK || ss->result == POLL_NOT_MODIFIED;
 
 	bind_text(st, 1, ss->source);
 	bind_int(st, 2, (long long)ss->polled);
@@ -1030,8 +1030,10 @@ store_source_status_put(struct store *s, const struct store_source_status *ss)
 	bind_int(st, 4, ss->http_status);
 	bind_text(st, 5, ss->error);
 	bind_int(st, 6, (long long)ss->next_poll);
-	bind_int(st, 7, ss->result == POLL_OK || ss->result == POLL_NOT_MODIFIED);
+	bind_int(st, 7, good);
 	bind_text(st, 8, ss->owner);
+	bind_int(st, 9, good ? (long long)ss->polled : 0);	/* a first row: last_ok */
+	bind_int(st, 10, !good);				/* and fails */
 	return run(s, st, "source status put");
 }
 
