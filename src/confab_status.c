@@ -15,7 +15,8 @@
 
 #define ALIVE_FOR	45	/* s: a front end whose heartbeat is older has stopped */
 #define STATUS_MAX	20	/* entries of each queue shown by status */
-#define SCAN_WITHIN	5	/* s: how soon a running confabd sends what was made due */
+/* How soon a running confabd sends what was made due (outbox.c, mail.c: 5 s). */
+#define SOON	"; a running confabd sends it within 5 seconds"
 
 static const char *src_types[] = { "?", "local", "wordpress", "atom", "rss" };
 static const char *ob_states[] = { "pending", "delivered", "refused" };
@@ -303,9 +304,10 @@ status_text(json_t *o)
 	}
 
 	q = json_object_get(o, "outbox");
-	printf("outbox: %lld pending (%lld failing), oldest %s old; %lld refused; %lld "
-	    "delivered\n", ji(q, "pending"), ji(q, "failing"), age((time_t)ji(q, "oldest"),
-	    now, b1, sizeof(b1)), ji(q, "refused"), ji(q, "delivered"));
+	printf("outbox: %lld pending (%lld failing)", ji(q, "pending"), ji(q, "failing"));
+	if (ji(q, "oldest") > 0)
+		printf(", the oldest %s old", age((time_t)ji(q, "oldest"), now, b1, sizeof(b1)));
+	printf("; %lld refused; %lld delivered\n", ji(q, "refused"), ji(q, "delivered"));
 	json_array_foreach(json_object_get(q, "entries"), i, v) {
 		printf("  #%lld %s post %lld", ji(v, "id"), js(v, "source"), ji(v, "post"));
 		if (ji(v, "parent"))
@@ -320,9 +322,11 @@ status_text(json_t *o)
 	}
 
 	q = json_object_get(o, "mailq");
-	printf("mail queue: %lld queued, %lld failed, %lld sending, oldest %s old; %lld "
-	    "digest items\n", ji(q, "queued"), ji(q, "failed"), ji(q, "sending"),
-	    age((time_t)ji(q, "oldest"), now, b1, sizeof(b1)), ji(q, "digest"));
+	printf("mail queue: %lld queued, %lld failed, %lld sending", ji(q, "queued"),
+	    ji(q, "failed"), ji(q, "sending"));
+	if (ji(q, "oldest") > 0)
+		printf(", the oldest %s old", age((time_t)ji(q, "oldest"), now, b1, sizeof(b1)));
+	printf("; %lld digest items\n", ji(q, "digest"));
 	json_array_foreach(json_object_get(q, "entries"), i, v)
 		if (*js(v, "last_error"))
 			printf("  #%lld to %s: %s\n", ji(v, "id"), js(v, "address"),
@@ -422,13 +426,13 @@ outbox_retry(struct store *st, long long id, time_t now)
 		return 1;
 	}
 	if (id == 0)
-		printf("%lld entr%s due now\n", n, n == 1 ? "y" : "ies");
+		printf("%lld entr%s due now%s\n", n, n == 1 ? "y" : "ies", n > 0 ? SOON : "");
 	else if (rc == 1)
 		fprintf(stderr, "confab: outbox: entry %lld is being delivered now (its request "
 		    "may be on its way until %s); not retried\n", id, when(e.next_try, b,
 		    sizeof(b)));
 	else
-		printf("entry %lld due now\n", id);
+		printf("entry %lld due now%s\n", id, SOON);
 	if (id > 0)
 		store_outbox_clear(&e);
 	return id > 0 && rc == 1 ? 1 : 0;
@@ -498,8 +502,6 @@ cmd_outbox(int argc, char **argv)
 		rc = outbox_retry(st, id, now);
 	else
 		rc = outbox_drop(st, id, now);
-	if (rc == 0 && strcmp(argv[1], "list") != 0 && strcmp(argv[1], "drop") != 0)
-		printf("a running confabd sends it within %d seconds\n", SCAN_WITHIN);
 	store_close(st);
 	return rc;
 }
@@ -524,13 +526,13 @@ mailq_one(struct store *st, const char *what, long long id, time_t now)
 		return 1;
 	}
 	if (id == 0)
-		printf("%lld entr%s due now\n", n, n == 1 ? "y" : "ies");
+		printf("%lld entr%s due now%s\n", n, n == 1 ? "y" : "ies", n > 0 ? SOON : "");
 	else if (rc == 1)
 		fprintf(stderr, "confab: mailq: entry %lld %s; not %s\n", id, q.state ==
 		    MQ_SENDING ? "is being sent now" : "waits for its digest",
 		    retry ? "retried" : "dropped");
 	else
-		printf("entry %lld %s\n", id, retry ? "due now" : "dropped");
+		printf("entry %lld %s\n", id, retry ? "due now" SOON : "dropped");
 	if (id > 0)
 		store_mq_clear(&q);
 	return id > 0 ? rc : 0;
@@ -561,8 +563,6 @@ cmd_mailq(int argc, char **argv)
 		rc = store_mq_each(st, mq_line, &now) == 0 ? 0 : 1;
 	} else
 		rc = mailq_one(st, argv[1], id, now);
-	if (rc == 0 && !strcmp(argv[1], "retry"))
-		printf("a running confabd sends it within %d seconds\n", SCAN_WITHIN);
 	store_close(st);
 	return rc;
 }
