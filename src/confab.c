@@ -12,6 +12,7 @@
 
 #include "auth.h"
 #include "conf.h"
+#include "confab.h"
 #include "fetch.h"
 #include <event2/event.h>
 #include "import.h"
@@ -23,7 +24,7 @@
 #include "store.h"
 
 static const char	*conf_path;
-static struct conf	*conf;
+struct conf		*conf;
 
 static void
 usage(FILE *f)
@@ -43,13 +44,18 @@ usage(FILE *f)
 	    "  user list                      list local accounts\n"
 	    "  store copy --to CONNINFO       copy the store into an empty PostgreSQL database\n"
 	    "                                 (numbers and Message-IDs kept)\n"
+	    "  status [--json]                sources' polls, queues, front ends, the store\n"
+	    "  outbox list [--all]            comments waiting for the blog (--all: delivered too)\n"
+	    "  outbox retry ID|all            make entries due now (a running confabd sends them)\n"
+	    "  outbox drop ID                 remove an entry that was not delivered\n"
+	    "  mailq list|retry ID|all|drop ID  the same for the list mail queue\n"
 	    "options:\n"
 	    "  -c, --config FILE   configuration (default %s)\n"
 	    "  -h, --help          this text\n"
 	    "  -V, --version       the version\n", conf_default_path());
 }
 
-static void
+void
 load_conf(void)
 {
 	char	err[512];
@@ -61,7 +67,7 @@ load_conf(void)
 	log_set_level(conf->log_level < LOG_LVL_WARN ? conf->log_level : LOG_LVL_WARN);
 }
 
-static struct store *
+struct store *
 open_store(void)
 {
 	struct store	*st;
@@ -697,6 +703,12 @@ main(int argc, char *argv[])
 		rc = cmd_user(argc, argv);
 	else if (!strcmp(argv[0], "store"))
 		rc = cmd_store(argc, argv);
+	else if (!strcmp(argv[0], "status"))
+		rc = cmd_status(argc, argv);
+	else if (!strcmp(argv[0], "outbox"))
+		rc = cmd_outbox(argc, argv);
+	else if (!strcmp(argv[0], "mailq"))
+		rc = cmd_mailq(argc, argv);
 	else {
 		fprintf(stderr, "confab: unknown command '%s'\n", argv[0]);
 		usage(stderr);

@@ -53,6 +53,15 @@ static struct mail_ctx	 mailctx;
 static struct listener	*listeners;
 static struct event	*wdog;
 
+/* The heartbeat: this front end's row in the store (confab status), every HEARTBEAT
+ * seconds; rows silent for a day are removed by whoever beats next. */
+#define HEARTBEAT	15
+#define HEARTBEAT_PRUNE	86400
+static struct event	*beat_ev;
+static char		 beat_owner[300];	/* host:pid, as the poller's leases */
+static time_t		 beat_started;
+static int		 beat_busy;		/* one write at a time */
+
 static void
 usage(void)
 {
@@ -407,6 +416,45 @@ watchdog_cb(evutil_socket_t fd, short ev, void *arg)
 	sysd_notify("WATCHDOG=1");
 }
 
+struct beat {
+	struct store_frontend	 fe;
+};
+
+/* On a worker with a connection of its own on PostgreSQL (the loop never waits). */
+static void
+beat_run(struct store *st, void *arg)
+{
+	struct beat	*b = arg;
+
+	if (store_frontend_beat(st, &b->fe, b->fe.seen - HEARTBEAT_PRUNE) == -1)
+		log_warn("heartbeat: cannot write to the store");
+}
+
+static void
+beat_done(void *arg, int ok)
+{
+	beat_busy = 0;
+	free(arg);
+}
+
+static void
+beat_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct beat	*b;
+
+	if (beat_busy)
+		return;		/* the last one has not finished: the store is slow */
+	b = xcalloc(1, sizeof(*b));
+	b->fe.owner = beat_owner;
+	b->fe.version = PACKAGE_VERSION;
+	b->fe.started = beat_started;
+	b->fe.seen = time(NULL);
+	b->fe.nntp = srv.nsessions;
+	b->fe.lmtp = lmtp != NULL ? lmtp_sessions(lmtp) : 0;
+	beat_busy = 1;
+	work_store(srv.workers, srv.pool, srv.store, beat_run, beat_done, b);
+}
+
 static void
 raise_nofile(void)
 {
@@ -553,6 +601,17 @@ main(int argc, char *argv[])
 	mailer = mailer_new(srv.base, srv.store, srv.key);
 	outbox_on_refused(srv.outbox, outbox_refused, NULL);
 	mail_setup(srv.conf);
+	if (gethostname(beat_owner, sizeof(beat_owner) - 24) == -1)
+		strcpy(beat_owner, "localhost");
+	snprintf(beat_owner + strlen(beat_owner), 24, ":%ld", (long)getpid());
+	beat_started = time(NULL);
+	{
+		struct timeval	tv = { HEARTBEAT, 0 };
+
+		beat_ev = event_new(srv.base, -1, EV_PERSIST, beat_cb, NULL);
+		event_add(beat_ev, &tv);
+		beat_cb(-1, 0, NULL);
+	}
 	log_info("confabd %s ready (%s)", PACKAGE_VERSION, srv.conf->hostname);
 	sysd_notify("READY=1");
 	status();
@@ -560,6 +619,7 @@ main(int argc, char *argv[])
 	event_base_dispatch(srv.base);
 
 	log_info("stopped");
+	event_free(beat_ev);
 	nntp_close_all(&srv);
 	workers_free(srv.workers);	/* its last done()s may still need the rest */
 	outbox_free(srv.outbox);
@@ -567,6 +627,7 @@ main(int argc, char *argv[])
 	lmtp_free(lmtp);
 	mailer_free(mailer);
 	store_pool_free(srv.pool);
+	store_frontend_gone(srv.store, beat_owner);	/* a clean stop: not "dead" */
 	ov_free(srv.ov);
 	fetcher_free(fetcher);
 	while ((l = listeners) != NULL) {

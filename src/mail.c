@@ -20,8 +20,6 @@
 #include "token.h"
 #include "trim.h"
 
-enum mq_kind { MQ_ARTICLE = 0, MQ_PREPARED = 1, MQ_DIGEST_ITEM = 2 };
-enum mq_state { MQ_QUEUED = 0, MQ_SENDING = 1 };
 
 #define SEND_PARALLEL	4	/* SMTP transactions at once */
 #define SCAN_EVERY	5	/* seconds between looks at new articles and the queue */
@@ -696,8 +694,16 @@ sent(const struct smtp_result *res, void *arg)
 			store_sub_bounce(mr->store, q.sub_id, MAIL_BOUNCE_LIMIT);
 			log_warn("mail: %s refused: %d %s", sc->rcpt, res->code, res->text);
 		} else {
-			store_mq_state(mr->store, sc->id, MQ_QUEUED, 1, mq_backoff(q.attempts + 1));
-			log_warn("mail: to %s deferred: %s", sc->rcpt, res->text ? res->text : "");
+			char	why[512];
+
+			if (res->code)
+				snprintf(why, sizeof(why), "%d %s", res->code,
+				    res->text ? res->text : "");
+			else
+				snprintf(why, sizeof(why), "%s", res->text ? res->text :
+				    "no answer from the relay");
+			store_mq_defer(mr->store, sc->id, mq_backoff(q.attempts + 1), why);
+			log_warn("mail: to %s deferred: %s", sc->rcpt, why);
 		}
 		store_mq_clear(&q);
 	}
@@ -764,7 +770,8 @@ send_one(long long id, void *arg)
 	mr->sending++;
 	if (smtp_send(mr->base, &msg, sent, sc) == -1) {
 		mr->sending--;
-		store_mq_state(mr->store, id, MQ_QUEUED, 1, mq_backoff(q.attempts + 1));
+		store_mq_defer(mr->store, id, mq_backoff(q.attempts + 1),
+		    "cannot start sending to the relay");
 		free(sc->rcpt);
 		free(sc);
 	}

@@ -17,6 +17,7 @@
 #include "poll.h"
 
 #define RETRY_MAX	(6 * 3600)	/* longest wait between retries */
+#define SCAN_EVERY	5		/* s: the longest a due entry waits (confab outbox retry) */
 
 struct outbox_wait {
 	struct outbox_wait	*next;
@@ -414,12 +415,13 @@ outbox_new(struct event_base *base, struct fetcher *f, struct store *st,
 void
 outbox_set_conf(struct outbox *ob, const struct conf *c, struct poller *p)
 {
-	struct timeval	tv = { c->retry_interval, 0 };
+	struct timeval	tv = { c->retry_interval < SCAN_EVERY ? c->retry_interval : SCAN_EVERY, 0 };
 
 	ob->conf = c;
 	ob->poller = p;
-	/* Look for due entries as often as the shortest retry; those left from before a
-	 * restart go out now. */
+	/* Look for due entries every few seconds (one indexed query): an entry made due
+	 * by `confab outbox retry`, here or on another front end, goes out promptly; those
+	 * left from before a restart go out now. */
 	event_del(ob->scan);
 	event_add(ob->scan, &tv);
 	event_base_once(ob->base, -1, EV_TIMEOUT, scan_cb, ob, NULL);

@@ -1,6 +1,7 @@
 /* poll.c: live sources. A run is a queue of HTTP steps (posts pages, comment pages,
  * feeds, comment feeds); each response is imported in its own short transaction, so
  * the loop never waits on the network and the store is never held across one. */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,7 +36,9 @@ struct job {
 	int		 full;
 	struct step	*q;
 	size_t		 nq, iq;
-	long		 fetches, errors;
+	long		 fetches, errors, notmod;
+	int		 result, http_status;	/* the first failure (store_source_status) */
+	char		 error[256];
 	long		 published, superseded, withdrawn, unchanged;
 	long long	 gen;		/* import generation shared by the run's steps */
 	int		 retry_after;
@@ -123,7 +126,58 @@ job_free(struct job *j)
 }
 
 static void	job_next(struct job *);
-static void	sched_after(struct poller *, const char *, int ok, int retry_after);
+static time_t	sched_after(struct poller *, const char *, int ok, int retry_after);
+
+/* A step failed: one more error, and the first one's kind and words kept for status. */
+static void
+job_fail(struct job *j, int result, int http_status, const char *fmt, ...)
+{
+	va_list	ap;
+
+	j->errors++;
+	if (j->result != POLL_NONE)
+		return;
+	j->result = result;
+	j->http_status = http_status;
+	va_start(ap, fmt);
+	vsnprintf(j->error, sizeof(j->error), fmt, ap);
+	va_end(ap);
+	j->error[strcspn(j->error, "\r\n")] = '\0';
+}
+
+/* What the run did, for `confab status` and any front end: written with the run's
+ * last bookkeeping, in one short transaction. */
+static void
+job_record(struct job *j, time_t next)
+{
+	struct poller			*p = j->p;
+	struct store_source_status	 ss;
+	char				 key[300], val[32];
+	time_t				 now = time(NULL);
+
+	memset(&ss, 0, sizeof(ss));
+	ss.source = j->source;
+	ss.polled = now;
+	ss.result = j->errors ? j->result : j->fetches > 0 && j->notmod == j->fetches ?
+	    POLL_NOT_MODIFIED : POLL_OK;
+	ss.http_status = j->errors ? j->http_status : 0;
+	ss.error = j->errors ? j->error : NULL;
+	ss.next_poll = next;
+	ss.owner = p->owner;
+	if (store_begin(p->store) == -1)
+		return;
+	if (j->errors == 0 && j->full) {
+		snprintf(key, sizeof(key), "poll.full.%s", j->source);
+		snprintf(val, sizeof(val), "%lld", (long long)now);
+		if (store_meta_put(p->store, key, val) == -1)
+			goto fail;
+	}
+	if (store_source_status_put(p->store, &ss) == -1 || store_commit(p->store) == -1)
+		goto fail;
+	return;
+fail:
+	store_rollback(p->store);
+}
 
 static void
 job_finish(struct job *j)
@@ -143,14 +197,7 @@ job_finish(struct job *j)
 			p->jobs[i] = p->jobs[--p->njobs];
 			break;
 		}
-	if (ok && j->full) {
-		char	key[300], val[32];
-
-		snprintf(key, sizeof(key), "poll.full.%s", j->source);
-		snprintf(val, sizeof(val), "%lld", (long long)time(NULL));
-		store_meta_put(p->store, key, val);
-	}
-	sched_after(p, j->source, ok, j->retry_after);
+	job_record(j, sched_after(p, j->source, ok, j->retry_after));
 	if (j->done)
 		j->done(ok, j->arg);
 	job_free(j);
@@ -202,16 +249,22 @@ import_page(struct job *j, const struct step *s, const struct fetch_res *r, int 
 	struct ingest_result		 res;
 	struct pagectx			 pc;
 	const struct import_stats	*st;
-	int				 rc = -1;
+	char				 why[512];
+	int				 rc = -1, kind = POLL_STORE;
 
 	memset(&pc, 0, sizeof(pc));
 	pc.j = j;
-	if (store_begin(p->store) == -1)
+	snprintf(why, sizeof(why), "%.400s: could not be stored", r->effective_url);
+	if (store_begin(p->store) == -1) {
+		job_fail(j, kind, r->status, "%s", why);
 		return -1;
+	}
 	if ((pc.im = importer_new_gen(p->store, p->conf, src, p->key, j->gen)) == NULL)
 		goto done;
 	if (ingest_buffer(r->body, r->body_len, r->effective_url, page_item, &pc, &res) == -1) {
 		log_warn("%s: %s", j->source, res.error);
+		snprintf(why, sizeof(why), "%s", res.error);
+		kind = POLL_PARSE;
 		goto done;
 	}
 	/* The last page of a post's comments: what it did not list is gone. */
@@ -228,8 +281,10 @@ import_page(struct job *j, const struct step *s, const struct fetch_res *r, int 
 	j->unchanged += st->unchanged;
 	rc = 0;
 done:
-	if (rc == -1)
+	if (rc == -1) {
 		store_rollback(p->store);
+		job_fail(j, kind, r->status, "%s", why);	/* res.error names the URL */
+	}
 	importer_free(pc.im);
 	return rc;
 }
@@ -249,12 +304,19 @@ fetched(const struct fetch_res *r, void *arg)
 	j->fetches++;
 	log_debug("%s: GET %s -> %d, %zu bytes, %.2f s", j->source, r->effective_url,
 	    r->status, r->body_len, r->seconds);
-	if (r->status == 304)
+	if (r->status == 304) {
+		j->notmod++;
 		goto next;
+	}
 	if (r->status == 0 || r->status == 429 || r->status >= 500) {
 		log_warn("%s: %s: %s", j->source, r->effective_url ? r->effective_url : "?",
 		    r->status ? "server busy or failing" : r->error);
-		j->errors++;
+		if (r->status)
+			job_fail(j, POLL_HTTP, r->status, "%s: HTTP %d", r->effective_url,
+			    r->status);
+		else
+			job_fail(j, POLL_UNREACHABLE, 0, "%s: %s", r->effective_url ?
+			    r->effective_url : "?", r->error ? r->error : "no answer");
 		j->retry_after = r->retry_after;
 		j->iq = j->nq;		/* stop this run; try again later */
 		goto next;
@@ -264,7 +326,8 @@ fetched(const struct fetch_res *r, void *arg)
 	if (r->status != 200) {
 		log_warn("%s: %s: HTTP %d", j->source, r->effective_url, r->status);
 		if (s->kind != ST_COMMENT_FEED)
-			j->errors++;
+			job_fail(j, POLL_HTTP, r->status, "%s: HTTP %d", r->effective_url,
+			    r->status);
 		goto next;
 	}
 	if (s->url != NULL && (r->etag || r->last_modified))
@@ -273,8 +336,7 @@ fetched(const struct fetch_res *r, void *arg)
 	if ((s->kind == ST_POSTS && j->full) || s->kind == ST_COMMENTS)
 		if (!last)
 			step_add(j, s->kind, s->post_id, s->page + 1, NULL);
-	if (import_page(j, s, r, last) == -1)
-		j->errors++;
+	import_page(j, s, r, last);	/* a failure is counted there */
 next:
 	job_next(j);
 }
@@ -333,7 +395,7 @@ job_next(struct job *j)
 	if (fetch_start(p->fetch, &req, fetched, t) == -1) {
 		free(t);
 		log_warn("%s: cannot fetch %s", j->source, url);
-		j->errors++;
+		job_fail(j, POLL_UNREACHABLE, 0, "%s: cannot start the request", url);
 		j->iq = j->nq;
 		free(url);
 		free(etag);
@@ -424,7 +486,8 @@ sched_cb(evutil_socket_t fd, short ev, void *arg)
 		sched_after(s->p, s->source, 1, -1);
 }
 
-static void
+/* Schedule the source's next poll; returns when (0: not scheduled here). */
+static time_t
 sched_after(struct poller *p, const char *source, int ok, int retry_after)
 {
 	const struct conf_source	*src = p->conf ? conf_source_find(p->conf, source) : NULL;
@@ -433,7 +496,7 @@ sched_after(struct poller *p, const char *source, int ok, int retry_after)
 	long				 secs;
 
 	if (s == NULL || src == NULL)
-		return;
+		return 0;
 	s->fails = ok ? 0 : s->fails + 1;
 	/* Failures double the interval; +-10% so that many sources do not poll in step. */
 	secs = backoff(src->poll_interval, s->fails, ok ? src->poll_interval : MAX_BACKOFF,
@@ -441,6 +504,7 @@ sched_after(struct poller *p, const char *source, int ok, int retry_after)
 	tv.tv_sec = secs;
 	tv.tv_usec = 0;
 	evtimer_add(s->ev, &tv);
+	return time(NULL) + secs;
 }
 
 void

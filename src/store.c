@@ -11,6 +11,9 @@
 #include "store.h"
 #include "store_int.h"
 
+#define SS_COLS	"SELECT source, polled, result, http_status, error, next_poll, last_ok," \
+	" fails, owner FROM source_status"
+
 static const char *stmt_sql[S_MAX] = {
 	[S_GROUP_GET] = "SELECT g.id, g.name, g.description, g.created, g.posting,"
 	    " g.live_count, (SELECT min(n.num) FROM numbers n"
@@ -115,6 +118,25 @@ static const char *stmt_sql[S_MAX] = {
 	[S_META_PUT] = "INSERT INTO meta (key, value) VALUES (?1, ?2)"
 	    " ON CONFLICT (key) DO UPDATE SET value = excluded.value",
 	/* Taken when free, expired or already ours; no row when another holds it. */
+	[S_SS_PUT] = "INSERT INTO source_status (source, polled, result, http_status, error,"
+	    " next_poll, last_ok, fails, owner) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?9, ?10, ?8)"
+	    " ON CONFLICT (source) DO UPDATE SET polled = excluded.polled,"
+	    " result = excluded.result, http_status = excluded.http_status,"
+	    " error = excluded.error, next_poll = CASE WHEN excluded.next_poll = 0"
+	    " THEN source_status.next_poll ELSE excluded.next_poll END,"
+	    " last_ok = CASE WHEN ?7 = 1 THEN excluded.polled ELSE source_status.last_ok END,"
+	    " fails = CASE WHEN ?7 = 1 THEN 0 ELSE source_status.fails + 1 END,"
+	    " owner = excluded.owner",
+	[S_SS_GET] = SS_COLS " WHERE source = ?1",
+	[S_SS_EACH] = SS_COLS " ORDER BY source",
+	[S_FE_BEAT] = "INSERT INTO frontends (owner, version, started, seen, nntp, lmtp)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (owner) DO UPDATE SET"
+	    " version = excluded.version, started = excluded.started, seen = excluded.seen,"
+	    " nntp = excluded.nntp, lmtp = excluded.lmtp",
+	[S_FE_PRUNE] = "DELETE FROM frontends WHERE seen < ?1",
+	[S_FE_GONE] = "DELETE FROM frontends WHERE owner = ?1",
+	[S_FE_EACH] = "SELECT owner, version, started, seen, nntp, lmtp FROM frontends"
+	    " ORDER BY owner",
 	[S_LEASE] = "INSERT INTO leases (name, owner, until) VALUES (?1, ?2, ?3)"
 	    " ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until"
 	    " WHERE leases.owner = excluded.owner OR leases.until < ?4 RETURNING 1",
@@ -961,4 +983,174 @@ store_lease(struct store *s, const char *name, const char *owner, time_t now, ti
 	bind_int(st, 3, (long long)until);
 	bind_int(st, 4, (long long)now);
 	return one_int(s, st, &one, "lease");
+}
+
+/* Poll results. */
+
+static const char *poll_names[POLL_NRESULTS] = {
+	"never", "ok", "not modified", "http error", "unreachable", "parse error",
+	"store error"
+};
+
+const char *
+store_poll_result_name(int r)
+{
+	return r >= 0 && r < POLL_NRESULTS ? poll_names[r] : "unknown";
+}
+
+int
+store_poll_result(const char *name)
+{
+	int	i;
+
+	for (i = 0; name != NULL && i < POLL_NRESULTS; i++)
+		if (!strcmp(name, poll_names[i]))
+			return i;
+	return POLL_NONE;
+}
+
+void
+store_source_status_clear(struct store_source_status *ss)
+{
+	free(ss->source);
+	free(ss->error);
+	free(ss->owner);
+	memset(ss, 0, sizeof(*ss));
+}
+
+int
+store_source_status_put(struct store *s, const struct store_source_status *ss)
+{
+	struct stmt	*st = prep(s, S_SS_PUT);
+	int		 good = ss->result == POLL_OK || ss->result == POLL_NOT_MODIFIED;
+
+	bind_text(st, 1, ss->source);
+	bind_int(st, 2, (long long)ss->polled);
+	bind_text(st, 3, store_poll_result_name(ss->result));
+	bind_int(st, 4, ss->http_status);
+	bind_text(st, 5, ss->error);
+	bind_int(st, 6, (long long)ss->next_poll);
+	bind_int(st, 7, good);
+	bind_text(st, 8, ss->owner);
+	bind_int(st, 9, good ? (long long)ss->polled : 0);	/* a first row: last_ok */
+	bind_int(st, 10, !good);				/* and fails */
+	return run(s, st, "source status put");
+}
+
+static void
+ss_row(struct stmt *st, struct store_source_status *ss)
+{
+	memset(ss, 0, sizeof(*ss));
+	ss->source = col_str(st, 0);
+	ss->polled = (time_t)col_int(st, 1);
+	ss->result = store_poll_result(col_text(st, 2));
+	ss->http_status = (int)col_int(st, 3);
+	ss->error = col_str(st, 4);
+	ss->next_poll = (time_t)col_int(st, 5);
+	ss->last_ok = (time_t)col_int(st, 6);
+	ss->fails = (int)col_int(st, 7);
+	ss->owner = col_str(st, 8);
+}
+
+int
+store_source_status_get(struct store *s, const char *source, struct store_source_status *ss)
+{
+	struct stmt	*st = prep(s, S_SS_GET);
+	int		 rc;
+
+	memset(ss, 0, sizeof(*ss));
+	bind_text(st, 1, source);
+	if ((rc = step(st)) == DB_ROW)
+		ss_row(st, ss);
+	reset(st);
+	if (rc == DB_ROW)
+		return 0;
+	return rc == DB_DONE ? 1 : dberr(s, "source status get");
+}
+
+int
+store_source_status_each(struct store *s, store_source_status_cb cb, void *arg)
+{
+	struct stmt			*st = prep(s, S_SS_EACH);
+	struct store_source_status	*v = NULL;
+	size_t				 n = 0, i;
+	int				 rc, stop = 0;
+
+	while ((rc = step(st)) == DB_ROW) {
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		ss_row(st, &v[n++]);
+	}
+	reset(st);
+	for (i = 0; i < n; i++) {
+		if (!stop && cb(&v[i], arg) != 0)
+			stop = 1;
+		store_source_status_clear(&v[i]);
+	}
+	free(v);
+	return rc == DB_DONE ? 0 : dberr(s, "source status");
+}
+
+/* Front ends' heartbeats. */
+
+void
+store_frontend_clear(struct store_frontend *fe)
+{
+	free(fe->owner);
+	free(fe->version);
+	memset(fe, 0, sizeof(*fe));
+}
+
+int
+store_frontend_beat(struct store *s, const struct store_frontend *fe, time_t prune_before)
+{
+	struct stmt	*st = prep(s, S_FE_BEAT);
+
+	bind_text(st, 1, fe->owner);
+	bind_text(st, 2, fe->version);
+	bind_int(st, 3, (long long)fe->started);
+	bind_int(st, 4, (long long)fe->seen);
+	bind_int(st, 5, fe->nntp);
+	bind_int(st, 6, fe->lmtp);
+	if (run(s, st, "heartbeat") == -1)
+		return -1;
+	st = prep(s, S_FE_PRUNE);
+	bind_int(st, 1, (long long)prune_before);
+	return run(s, st, "heartbeat prune");
+}
+
+int
+store_frontend_gone(struct store *s, const char *owner)
+{
+	struct stmt	*st = prep(s, S_FE_GONE);
+
+	bind_text(st, 1, owner);
+	return run(s, st, "heartbeat gone");
+}
+
+int
+store_frontend_each(struct store *s, store_frontend_cb cb, void *arg)
+{
+	struct stmt		*st = prep(s, S_FE_EACH);
+	struct store_frontend	*v = NULL;
+	size_t			 n = 0, i;
+	int			 rc, stop = 0;
+
+	while ((rc = step(st)) == DB_ROW) {
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		v[n].owner = col_str(st, 0);
+		v[n].version = col_str(st, 1);
+		v[n].started = (time_t)col_int(st, 2);
+		v[n].seen = (time_t)col_int(st, 3);
+		v[n].nntp = (int)col_int(st, 4);
+		v[n].lmtp = (int)col_int(st, 5);
+		n++;
+	}
+	reset(st);
+	for (i = 0; i < n; i++) {
+		if (!stop && cb(&v[i], arg) != 0)
+			stop = 1;
+		store_frontend_clear(&v[i]);
+	}
+	free(v);
+	return rc == DB_DONE ? 0 : dberr(s, "front ends");
 }

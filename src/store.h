@@ -12,7 +12,7 @@
 
 #include "item.h"
 
-#define STORE_SCHEMA_VERSION	6	/* SQLite's; PostgreSQL stores begin at 6 */
+#define STORE_SCHEMA_VERSION	7	/* SQLite's; PostgreSQL stores begin at 6 */
 
 enum store_backend { STORE_SQLITE = 0, STORE_POSTGRESQL = 1 };
 
@@ -28,6 +28,16 @@ struct store	*store_open(const char *path, int busy_ms, char *err, size_t errlen
 /* Connect and read the schema version, changing nothing: 0 and what the store is, or
  * -1 and why it cannot be used, in out. */
 int		 store_probe(int backend, const char *where, char *out, size_t outlen);
+/* What the store is: its engine, where (the SQLite file, or database@host:port as
+ * user: never a password), its size in octets (SQLite: the file and its WAL;
+ * PostgreSQL: pg_database_size; -1 unknown) and its schema version. */
+struct store_info {
+	int		 backend;	/* enum store_backend */
+	char		 where[512];
+	long long	 size;
+	int		 schema;
+};
+int		 store_info(struct store *, struct store_info *);
 /* Connections to one store for worker threads: each store_pool_get() gives a store
  * to use on one thread at a time, until store_pool_put(); NULL (err says why) when
  * none can be made. Thread-safe. */
@@ -212,6 +222,60 @@ int	store_meta_put(struct store *, const char *key, const char *value);
 int	store_lease(struct store *, const char *name, const char *owner, time_t now,
 	    time_t until);
 
+/* The last poll of each live source, written by the poller when a run ends (in the
+ * run's last write), so that any front end or `confab status` can tell whether a blog
+ * answers and why not. */
+enum poll_result {
+	POLL_NONE = 0,		/* never polled */
+	POLL_OK,		/* fetched and imported */
+	POLL_NOT_MODIFIED,	/* every answer was 304 */
+	POLL_HTTP,		/* an HTTP error status (http_status) */
+	POLL_UNREACHABLE,	/* no answer: connection refused, timeout, TLS, DNS */
+	POLL_PARSE,		/* an answer that could not be parsed */
+	POLL_STORE,		/* the answer could not be stored */
+	POLL_NRESULTS
+};
+/* "ok", "not modified", "http error", "unreachable", "parse error", "store error"
+ * ("never" for POLL_NONE); store_poll_result() maps a name back (POLL_NONE if none). */
+const char	*store_poll_result_name(int);
+int		 store_poll_result(const char *);
+struct store_source_status {
+	char		*source;
+	time_t		 polled;	/* when the last run ended */
+	int		 result;	/* enum poll_result */
+	int		 http_status;	/* the failing status, else 0 (or 200/304) */
+	char		*error;		/* why it failed, one line; NULL when ok */
+	time_t		 next_poll;	/* when it is due again; 0 unknown */
+	time_t		 last_ok;	/* the last run that succeeded, 0 never */
+	int		 fails;		/* failed runs in a row */
+	char		*owner;		/* the front end that polled (host:pid) */
+};
+void	store_source_status_clear(struct store_source_status *);
+/* Record a run: last_ok and fails follow from result (ok and not modified succeed);
+ * next_poll 0 keeps the one recorded (confab poll does not schedule). */
+int	store_source_status_put(struct store *, const struct store_source_status *);
+int	store_source_status_get(struct store *, const char *source,
+	    struct store_source_status *);
+typedef int (*store_source_status_cb)(const struct store_source_status *, void *);
+int	store_source_status_each(struct store *, store_source_status_cb, void *); /* by name */
+
+/* Front ends sharing the store: each writes a heartbeat row (owner host:pid) every
+ * little while with its open connections, and removes it when it stops; one whose
+ * row is old has died. */
+struct store_frontend {
+	char		*owner;		/* host:pid */
+	char		*version;
+	time_t		 started, seen;	/* seen: its last heartbeat */
+	int		 nntp, lmtp;	/* connections open */
+};
+void	store_frontend_clear(struct store_frontend *);
+/* Write fe's heartbeat; rows not seen since prune_before are removed. */
+int	store_frontend_beat(struct store *, const struct store_frontend *,
+	    time_t prune_before);
+int	store_frontend_gone(struct store *, const char *owner);
+typedef int (*store_frontend_cb)(const struct store_frontend *, void *);
+int	store_frontend_each(struct store *, store_frontend_cb, void *);	/* by owner */
+
 /* Conditional-GET validators per source and URL; caller owns *etag. */
 int	store_fetch_cache_get(struct store *, const char *source, const char *url,
 	    char **etag, time_t *last_modified);
@@ -233,6 +297,8 @@ struct store_outbox {
 	char		*last_error;
 	long long	 comment_id;	/* the blog's id once known, else 0 */
 	time_t		 created;
+	int		 trying;	/* an attempt's request may be on its way (until
+					 * next_try): not to be made due before */
 };
 void	store_outbox_clear(struct store_outbox *);
 int	store_outbox_add(struct store *, const struct store_outbox *, long long *id);
@@ -254,6 +320,15 @@ int	store_outbox_by_comment(struct store *, const char *source, long long commen
 typedef int (*store_outbox_cb)(const struct store_outbox *, void *);
 int	store_outbox_unmatched(struct store *, const char *source, long long post_id,
 	    store_outbox_cb, void *);
+/* Entries not delivered (pending and refused; all: delivered ones too), by id. */
+int	store_outbox_each(struct store *, int all, store_outbox_cb, void *);
+/* Make entry id (0: every one) due at `now`, a refused one pending again; *n gets how
+ * many. An entry whose attempt may still be on its way (trying, next_try > now) is
+ * left alone: the attempt logic sends an entry once. 1 when none changed. */
+int	store_outbox_due_now(struct store *, long long id, time_t now, long long *n);
+/* Remove an entry that is not delivered (delivered ones map the blog's comment to
+ * the poster's Message-ID) nor on its way at `now`: 1 when none was. */
+int	store_outbox_drop(struct store *, long long id, time_t now);
 
 /* Mailing-list subscribers. thread "" = the whole group, else the thread's root
  * Message-ID. */
@@ -282,14 +357,21 @@ int	store_sub_each(struct store *, const char *group, store_sub_cb, void *);
 int	store_sub_for(struct store *, long long group_id, const char *thread, store_sub_cb,
 	    void *);
 
-/* Mail queue: one row per mail to send (kind: enum in mail.c). data: a prepared mail
- * (confirmations, notices; article_id 0) or NULL (rendered from the article when
- * sent). A subscriber gets an article (id > 0) of a kind once: repeats are ignored. */
+/* Mail queue: one row per mail to send. data: a prepared mail (confirmations, notices;
+ * article_id 0) or NULL (rendered from the article when sent). A subscriber gets an
+ * article (id > 0) of a kind once: repeats are ignored. A row is queued (attempts > 0:
+ * it failed and waits for its next try), sending (taken; never sent twice), or a
+ * digest item (never due: the digest takes it). */
+enum mq_kind { MQ_ARTICLE = 0, MQ_PREPARED = 1, MQ_DIGEST_ITEM = 2 };
+enum mq_state { MQ_QUEUED = 0, MQ_SENDING = 1 };
 struct store_mq {
 	long long	 id, sub_id, article_id;
 	int		 kind, state, attempts;
-	char		*data;
+	char		*data;		/* store_mq_get only */
 	size_t		 len;
+	time_t		 next_try, created;
+	char		*last_error;	/* why the last try failed, or NULL */
+	char		*address, *group;	/* the subscriber's (store_mq_each only) */
 };
 int	store_mq_add(struct store *, long long sub_id, long long article_id, int kind,
 	    time_t next_try, const char *data, size_t len);
@@ -302,11 +384,44 @@ int	store_mq_state(struct store *, long long id, int state, int attempts_add,
  * taken): 1 when it is not queued any more. */
 int	store_mq_claim(struct store *, long long id, int state, time_t now);
 int	store_mq_del(struct store *, long long id);
+/* A try failed: queued again for next_try, attempts + 1, with why. */
+int	store_mq_defer(struct store *, long long id, time_t next_try, const char *error);
+/* Every row, by id, with the subscriber's address and group (no data). */
+typedef int (*store_mq_row_cb)(const struct store_mq *, void *);
+int	store_mq_each(struct store *, store_mq_row_cb, void *);
+/* Make queued row id (0: every queued one; not digest items) due at `now`; *n gets
+ * how many. 1 when none changed. */
+int	store_mq_due_now(struct store *, long long id, time_t now, long long *n);
+/* Remove a row not being sent: 1 when none was. */
+int	store_mq_drop(struct store *, long long id);
 /* Rows "sending" since before `before` (taken and never finished). */
 int	store_mq_sending(struct store *, time_t before, store_id_cb, void *);
 /* Rows of one kind, by subscriber (digest items). */
 typedef int (*store_mq_cb)(long long id, long long sub_id, long long article_id, void *);
 int	store_mq_kind(struct store *, int kind, store_mq_cb, void *);
+
+/* Queue depths at one moment (`confab status`, metrics); oldest: the creation time of
+ * the oldest entry counted, 0 when none. */
+struct store_status {
+	long long	 outbox_pending;	/* waiting for the blog */
+	long long	 outbox_failing;	/* of those, tried and not delivered yet */
+	long long	 outbox_refused;	/* the blog said no: kept until dropped */
+	long long	 outbox_delivered;
+	time_t		 outbox_oldest;		/* of the pending */
+	long long	 mq_queued;	/* never tried yet */
+	long long	 mq_failed;	/* failed at least once, waiting for the next try */
+	long long	 mq_sending;
+	long long	 mq_digest;	/* items waiting for a digest */
+	time_t		 mq_oldest;	/* of queued, failed and sending */
+};
+int	store_status(struct store *, struct store_status *);
+/* Subscribers per group (every group, those without any too), by group name. */
+struct store_group_subs {
+	const char	*group;
+	long long	 pending, active, suspended;
+};
+typedef int (*store_group_subs_cb)(const struct store_group_subs *, void *);
+int	store_sub_counts(struct store *, store_group_subs_cb, void *);
 
 /* Live articles with id > after, ascending (the list mailer's cursor). */
 typedef int (*store_newart_cb)(long long id, const char *msgid, int version,

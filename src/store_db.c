@@ -1,6 +1,7 @@
 /* store_db.c: the store's two engines behind one small layer (store_int.h): SQLite for
  * one machine, PostgreSQL (libpq) for several confabd sharing one database. Opening,
  * schema migrations, transactions and read snapshots, and statements. */
+#include <sys/stat.h>
 #include <ctype.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -81,8 +82,21 @@ static const char *migrations[] = {
 	/* 5 -> 6: leases (one instance at a time does the background work) */
 	"CREATE TABLE leases (name TEXT PRIMARY KEY, owner TEXT NOT NULL,"
 	"  until INTEGER NOT NULL) WITHOUT ROWID;",
+	/* 6 -> 7: what an operator sees (confab status): poll results, front ends'
+	 * heartbeats, attempts on their way, mail queue ages and errors. Rows queued
+	 * before have no age: the migration's time stands for it. */
+	"CREATE TABLE source_status (source TEXT PRIMARY KEY, polled INTEGER NOT NULL,"
+	"  result TEXT NOT NULL, http_status INTEGER NOT NULL, error TEXT,"
+	"  next_poll INTEGER NOT NULL, last_ok INTEGER NOT NULL, fails INTEGER NOT NULL,"
+	"  owner TEXT) WITHOUT ROWID;"
+	"CREATE TABLE frontends (owner TEXT PRIMARY KEY, version TEXT,"
+	"  started INTEGER NOT NULL, seen INTEGER NOT NULL, nntp INTEGER NOT NULL,"
+	"  lmtp INTEGER NOT NULL) WITHOUT ROWID;"
+	"ALTER TABLE outbox ADD COLUMN trying INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE mailq ADD COLUMN created INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE mailq ADD COLUMN last_error TEXT;"
+	"UPDATE mailq SET created = CAST(strftime('%s', 'now') AS INTEGER);",
 };
-#define NMIGRATIONS	(int)(sizeof(migrations) / sizeof(migrations[0]))
 #define NMIGRATIONS	(int)(sizeof(migrations) / sizeof(migrations[0]))
 
 /* PostgreSQL stores begin at version 6: pg_migrations[0] makes an empty database that,
@@ -140,6 +154,17 @@ static const char *pg_migrations[] = {
 	"CREATE UNIQUE INDEX mailq_once ON mailq (subscriber_id, article_id, kind)"
 	"  WHERE article_id > 0;"
 	"CREATE TABLE leases (name text PRIMARY KEY, owner text NOT NULL, until bigint NOT NULL);",
+	/* 6 -> 7: as SQLite's */
+	"CREATE TABLE source_status (source text PRIMARY KEY, polled bigint NOT NULL,"
+	"  result text NOT NULL, http_status integer NOT NULL, error text,"
+	"  next_poll bigint NOT NULL, last_ok bigint NOT NULL, fails integer NOT NULL,"
+	"  owner text);"
+	"CREATE TABLE frontends (owner text PRIMARY KEY, version text, started bigint NOT NULL,"
+	"  seen bigint NOT NULL, nntp integer NOT NULL, lmtp integer NOT NULL);"
+	"ALTER TABLE outbox ADD COLUMN trying integer NOT NULL DEFAULT 0;"
+	"ALTER TABLE mailq ADD COLUMN created bigint NOT NULL DEFAULT 0,"
+	"  ADD COLUMN last_error text;"
+	"UPDATE mailq SET created = extract(epoch FROM now())::bigint;",
 };
 #define PG_NMIGRATIONS	(int)(sizeof(pg_migrations) / sizeof(pg_migrations[0]))
 #define PG_LAST		(PG_FIRST + PG_NMIGRATIONS - 1)
@@ -487,6 +512,41 @@ store_probe(int backend, const char *where, char *out, size_t outlen)
 done:
 	store_close(s);
 	return rc;
+}
+
+int
+store_info(struct store *s, struct store_info *in)
+{
+	const char	*file;
+	char		 wal[1024];
+	struct stat	 sb;
+	PGresult	*r;
+
+	memset(in, 0, sizeof(*in));
+	in->backend = s->pg ? STORE_POSTGRESQL : STORE_SQLITE;
+	in->size = -1;
+	if ((in->schema = store_schema_version(s)) < 0)
+		return dberr(s, "schema version");
+	if (!s->pg) {
+		file = sqlite3_db_filename(s->db, "main");
+		snprintf(in->where, sizeof(in->where), "%s", file ? file : "");
+		if (file != NULL && stat(file, &sb) == 0) {
+			in->size = (long long)sb.st_size;
+			snprintf(wal, sizeof(wal), "%s-wal", file);
+			if (stat(wal, &sb) == 0)
+				in->size += (long long)sb.st_size;
+		}
+		return 0;
+	}
+	snprintf(in->where, sizeof(in->where), "%s@%s:%s as %s", PQdb(s->conn),
+	    PQhost(s->conn), PQport(s->conn), PQuser(s->conn));
+	r = PQexec(s->conn, "SELECT pg_database_size(current_database())");
+	if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1)
+		in->size = atoll(PQgetvalue(r, 0, 0));
+	else
+		pg_fail(s, r);
+	PQclear(r);
+	return in->size < 0 ? dberr(s, "database size") : 0;
 }
 
 struct store *
@@ -950,7 +1010,7 @@ adhoc_free(struct stmt *st)
 	free(st);
 }
 
-/* Every table but the leases (they belong to running front ends), parents first; the
+/* Every table but the leases and heartbeats (they belong to running front ends), parents first; the
  * columns both engines' schemas have, octets (bytea in PostgreSQL) marked '*'. */
 static const struct {
 	const char	*table, *cols;
@@ -968,9 +1028,12 @@ static const struct {
 	{ "users", "name,hash", 0 },
 	{ "fetch_cache", "source,url,etag,last_modified", 0 },
 	{ "outbox", "id,source,msgid,post_id,parent_id,author,email,html,state,attempts,"
-	    "next_try,last_error,comment_id,created", 1 },
+	    "next_try,last_error,comment_id,created,trying", 1 },
 	{ "subscribers", "id,group_id,thread,address,mode,state,bounces,created", 1 },
-	{ "mailq", "id,subscriber_id,article_id,kind,state,attempts,next_try,*data", 1 },
+	{ "mailq", "id,subscriber_id,article_id,kind,state,attempts,next_try,*data,created,"
+	    "last_error", 1 },
+	{ "source_status", "source,polled,result,http_status,error,next_poll,last_ok,fails,"
+	    "owner", 0 },
 };
 
 static long long

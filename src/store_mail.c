@@ -11,7 +11,7 @@
 
 /* The columns outbox_row() and sub_row() read. */
 #define OB_COLS	"SELECT id, source, msgid, post_id, parent_id, author, email, html," \
-	" state, attempts, next_try, last_error, comment_id, created FROM outbox"
+	" state, attempts, next_try, last_error, comment_id, created, trying FROM outbox"
 #define SUB_COLS	"SELECT s.id, s.group_id, g.name, s.thread, s.address, s.mode," \
 	" s.state, s.bounces, s.created FROM subscribers s JOIN groups g ON g.id = s.group_id"
 
@@ -24,11 +24,19 @@ static const char *stmt_sql[S_MAX] = {
 	    " state, attempts, next_try, created) VALUES (?1,?2,?3,?4,?5,?6,?7,0,0,?8,?9)"
 	    " RETURNING id",
 	[S_OB_GET] = OB_COLS " WHERE id = ?1",
-	[S_OB_ATTEMPT] = "UPDATE outbox SET attempts = attempts + 1, next_try = ?2"
+	[S_OB_ATTEMPT] = "UPDATE outbox SET attempts = attempts + 1, next_try = ?2, trying = 1"
 	    " WHERE id = ?1 AND state = 0 AND next_try <= ?3",
-	[S_OB_FINISH] = "UPDATE outbox SET state = ?2, comment_id = ?3, last_error = ?4"
+	[S_OB_FINISH] = "UPDATE outbox SET state = ?2, comment_id = ?3, last_error = ?4,"
+	    " trying = 0 WHERE id = ?1",
+	[S_OB_RETRY] = "UPDATE outbox SET next_try = ?2, last_error = ?3, trying = 0"
 	    " WHERE id = ?1",
-	[S_OB_RETRY] = "UPDATE outbox SET next_try = ?2, last_error = ?3 WHERE id = ?1",
+	[S_OB_EACH] = OB_COLS " WHERE state <> 1 ORDER BY id",
+	[S_OB_EACH_ALL] = OB_COLS " ORDER BY id",
+	/* Not one whose attempt may be on its way: it is not due before that ends. */
+	[S_OB_DUE_NOW] = "UPDATE outbox SET next_try = ?2, state = 0 WHERE (id = ?1 OR ?1 = 0)"
+	    " AND state <> 1 AND (trying = 0 OR next_try <= ?2)",
+	[S_OB_DROP] = "DELETE FROM outbox WHERE id = ?1 AND state <> 1"
+	    " AND (trying = 0 OR next_try <= ?2)",
 	[S_OB_DUE] = "SELECT id FROM outbox WHERE state = 0 AND next_try <= ?1 ORDER BY id",
 	[S_OB_BY_COMMENT] = "SELECT msgid FROM outbox WHERE source = ?1 AND comment_id = ?2"
 	    " AND state = 1",
@@ -49,12 +57,30 @@ static const char *stmt_sql[S_MAX] = {
 	[S_SUB_FOR] = SUB_COLS " WHERE s.group_id = ?1 AND s.state = 1"
 	    " AND (s.thread = '' OR s.thread = ?2)",
 	[S_MQ_ADD] = "INSERT INTO mailq (subscriber_id, article_id, kind, state,"
-	    " attempts, next_try, data) VALUES (?1, ?2, ?3, 0, 0, ?4, ?5)"
+	    " attempts, next_try, data, created) VALUES (?1, ?2, ?3, 0, 0, ?4, ?5, ?6)"
 	    " ON CONFLICT DO NOTHING",
 	[S_MQ_DUE] = "SELECT id FROM mailq WHERE state = 0 AND next_try <= ?1 ORDER BY id"
 	    " LIMIT ?2",
-	[S_MQ_GET] = "SELECT id, subscriber_id, article_id, kind, state, attempts, data"
-	    " FROM mailq WHERE id = ?1",
+	[S_MQ_GET] = "SELECT id, subscriber_id, article_id, kind, state, attempts, next_try,"
+	    " created, last_error, data FROM mailq WHERE id = ?1",
+	[S_MQ_DEFER] = "UPDATE mailq SET state = 0, attempts = attempts + 1, next_try = ?2,"
+	    " last_error = ?3 WHERE id = ?1",
+	[S_MQ_EACH] = "SELECT q.id, q.subscriber_id, q.article_id, q.kind, q.state, q.attempts,"
+	    " q.next_try, q.created, q.last_error, s.address, g.name FROM mailq q"
+	    " LEFT JOIN subscribers s ON s.id = q.subscriber_id"
+	    " LEFT JOIN groups g ON g.id = s.group_id ORDER BY q.id",
+	[S_MQ_DUE_NOW] = "UPDATE mailq SET next_try = ?2 WHERE (id = ?1 OR ?1 = 0) AND state = 0"
+	    " AND kind <> 2",
+	[S_MQ_DROP] = "DELETE FROM mailq WHERE id = ?1 AND state = 0",
+	/* Counted by kind of row, cheap on the (state, next_try) indexes' tables. */
+	[S_STATUS_OB] = "SELECT state, CASE WHEN attempts > 0 THEN 1 ELSE 0 END, count(*),"
+	    " min(created) FROM outbox GROUP BY 1, 2",
+	[S_STATUS_MQ] = "SELECT CASE WHEN kind = 2 THEN -1 ELSE state END,"
+	    " CASE WHEN attempts > 0 THEN 1 ELSE 0 END, count(*), min(created) FROM mailq"
+	    " GROUP BY 1, 2",
+	[S_SUB_COUNTS] = "SELECT g.name, s.state, count(s.id) FROM groups g"
+	    " LEFT JOIN subscribers s ON s.group_id = g.id GROUP BY g.name, s.state"
+	    " ORDER BY g.name",
 	[S_MQ_STATE] = "UPDATE mailq SET state = ?2, attempts = attempts + ?3, next_try = ?4"
 	    " WHERE id = ?1",
 	[S_MQ_CLAIM] = "UPDATE mailq SET state = ?2, next_try = ?3 WHERE id = ?1 AND state = 0",
@@ -149,6 +175,7 @@ outbox_row(struct stmt *st, struct store_outbox *e)
 	e->last_error = col_str(st, 11);
 	e->comment_id = col_int(st, 12);
 	e->created = (time_t)col_int(st, 13);
+	e->trying = (int)col_int(st, 14);
 }
 
 int
@@ -435,6 +462,7 @@ store_mq_add(struct store *s, long long sub_id, long long article_id, int kind,
 	bind_int(st, 4, (long long)next_try);
 	if (data != NULL)
 		bind_blob(st, 5, data, len);
+	bind_int(st, 6, (long long)time(NULL));
 	return run(s, st, "mail queue add");
 }
 
@@ -464,10 +492,13 @@ store_mq_get(struct store *s, long long id, struct store_mq *q)
 		q->kind = col_int(st, 3);
 		q->state = col_int(st, 4);
 		q->attempts = col_int(st, 5);
-		if (!col_null(st, 6)) {
-			q->len = (size_t)col_bytes(st, 6);
+		q->next_try = (time_t)col_int(st, 6);
+		q->created = (time_t)col_int(st, 7);
+		q->last_error = col_str(st, 8);
+		if (!col_null(st, 9)) {
+			q->len = (size_t)col_bytes(st, 9);
 			q->data = xmalloc(q->len + 1);
-			memcpy(q->data, col_blob(st, 6), q->len);
+			memcpy(q->data, col_blob(st, 9), q->len);
 			q->data[q->len] = '\0';
 		}
 	}
@@ -481,6 +512,9 @@ void
 store_mq_clear(struct store_mq *q)
 {
 	free(q->data);
+	free(q->last_error);
+	free(q->address);
+	free(q->group);
 	memset(q, 0, sizeof(*q));
 }
 
@@ -606,4 +640,228 @@ store_mq_kind(struct store *s, int kind, store_mq_cb cb, void *arg)
 			break;
 	free(v);
 	return rc == DB_DONE ? 0 : dberr(s, "mail queue kind");
+}
+
+/* What an operator looks at: lists, retries, drops, depths. */
+
+int
+store_outbox_each(struct store *s, int all, store_outbox_cb cb, void *arg)
+{
+	struct stmt		*st = prep(s, all ? S_OB_EACH_ALL : S_OB_EACH);
+	struct store_outbox	*v = NULL;
+	size_t			 n = 0, i;
+	int			 rc, stop = 0;
+
+	while ((rc = step(st)) == DB_ROW) {
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		outbox_row(st, &v[n++]);
+	}
+	reset(st);
+	for (i = 0; i < n; i++) {
+		if (!stop && cb(&v[i], arg) != 0)
+			stop = 1;
+		store_outbox_clear(&v[i]);
+	}
+	free(v);
+	return rc == DB_DONE ? 0 : dberr(s, "outbox list");
+}
+
+int
+store_outbox_due_now(struct store *s, long long id, time_t now, long long *n)
+{
+	struct stmt	*st = prep(s, S_OB_DUE_NOW);
+
+	bind_int(st, 1, id);
+	bind_int(st, 2, (long long)now);
+	if (run(s, st, "outbox due now") == -1)
+		return -1;
+	if (n != NULL)
+		*n = s->changes;
+	return s->changes > 0 ? 0 : 1;
+}
+
+int
+store_outbox_drop(struct store *s, long long id, time_t now)
+{
+	struct stmt	*st = prep(s, S_OB_DROP);
+
+	bind_int(st, 1, id);
+	bind_int(st, 2, (long long)now);
+	if (run(s, st, "outbox drop") == -1)
+		return -1;
+	return s->changes > 0 ? 0 : 1;
+}
+
+int
+store_mq_defer(struct store *s, long long id, time_t next_try, const char *error)
+{
+	struct stmt	*st = prep(s, S_MQ_DEFER);
+
+	bind_int(st, 1, id);
+	bind_int(st, 2, (long long)next_try);
+	bind_text(st, 3, error);
+	return run(s, st, "mail queue defer");
+}
+
+int
+store_mq_each(struct store *s, store_mq_row_cb cb, void *arg)
+{
+	struct stmt	*st = prep(s, S_MQ_EACH);
+	struct store_mq	*v = NULL;
+	size_t		 n = 0, i;
+	int		 rc, stop = 0;
+
+	while ((rc = step(st)) == DB_ROW) {
+		v = xreallocarray(v, n + 1, sizeof(*v));
+		memset(&v[n], 0, sizeof(v[n]));
+		v[n].id = col_int(st, 0);
+		v[n].sub_id = col_int(st, 1);
+		v[n].article_id = col_int(st, 2);
+		v[n].kind = (int)col_int(st, 3);
+		v[n].state = (int)col_int(st, 4);
+		v[n].attempts = (int)col_int(st, 5);
+		v[n].next_try = (time_t)col_int(st, 6);
+		v[n].created = (time_t)col_int(st, 7);
+		v[n].last_error = col_str(st, 8);
+		v[n].address = col_str(st, 9);
+		v[n].group = col_str(st, 10);
+		n++;
+	}
+	reset(st);
+	for (i = 0; i < n; i++) {
+		if (!stop && cb(&v[i], arg) != 0)
+			stop = 1;
+		store_mq_clear(&v[i]);
+	}
+	free(v);
+	return rc == DB_DONE ? 0 : dberr(s, "mail queue list");
+}
+
+int
+store_mq_due_now(struct store *s, long long id, time_t now, long long *n)
+{
+	struct stmt	*st = prep(s, S_MQ_DUE_NOW);
+
+	bind_int(st, 1, id);
+	bind_int(st, 2, (long long)now);
+	if (run(s, st, "mail queue due now") == -1)
+		return -1;
+	if (n != NULL)
+		*n = s->changes;
+	return s->changes > 0 ? 0 : 1;
+}
+
+int
+store_mq_drop(struct store *s, long long id)
+{
+	struct stmt	*st = prep(s, S_MQ_DROP);
+
+	bind_int(st, 1, id);
+	if (run(s, st, "mail queue drop") == -1)
+		return -1;
+	return s->changes > 0 ? 0 : 1;
+}
+
+static void
+oldest(time_t *o, time_t t)
+{
+	if (t > 0 && (*o == 0 || t < *o))
+		*o = t;
+}
+
+int
+store_status(struct store *s, struct store_status *ss)
+{
+	struct stmt	*st;
+	long long	 n;
+	int		 rc, state, tried;
+
+	memset(ss, 0, sizeof(*ss));
+	if (store_read_begin(s) == -1)
+		return -1;
+	st = prep(s, S_STATUS_OB);
+	while ((rc = step(st)) == DB_ROW) {
+		state = (int)col_int(st, 0);
+		tried = (int)col_int(st, 1);
+		n = col_int(st, 2);
+		if (state == OB_PENDING) {
+			ss->outbox_pending += n;
+			ss->outbox_failing += tried ? n : 0;
+			oldest(&ss->outbox_oldest, (time_t)col_int(st, 3));
+		} else if (state == OB_REFUSED)
+			ss->outbox_refused += n;
+		else
+			ss->outbox_delivered += n;
+	}
+	reset(st);
+	if (rc != DB_DONE)
+		goto fail;
+	st = prep(s, S_STATUS_MQ);
+	while ((rc = step(st)) == DB_ROW) {
+		state = (int)col_int(st, 0);
+		tried = (int)col_int(st, 1);
+		n = col_int(st, 2);
+		if (state < 0) {
+			ss->mq_digest += n;
+			continue;
+		}
+		if (state == MQ_SENDING)
+			ss->mq_sending += n;
+		else if (tried)
+			ss->mq_failed += n;
+		else
+			ss->mq_queued += n;
+		oldest(&ss->mq_oldest, (time_t)col_int(st, 3));
+	}
+	reset(st);
+	if (rc != DB_DONE)
+		goto fail;
+	return store_read_end(s);
+fail:
+	dberr(s, "status");
+	store_read_end(s);
+	return -1;
+}
+
+int
+store_sub_counts(struct store *s, store_group_subs_cb cb, void *arg)
+{
+	struct stmt		*st = prep(s, S_SUB_COUNTS);
+	struct store_group_subs	*v = NULL, *g;
+	const char		*name;
+	size_t			 n = 0, i;
+	int			 rc, stop = 0;
+	long long		 c;
+
+	while ((rc = step(st)) == DB_ROW) {
+		name = col_text(st, 0);
+		if (n == 0 || strcmp(v[n - 1].group, name) != 0) {
+			v = xreallocarray(v, n + 1, sizeof(*v));
+			memset(&v[n], 0, sizeof(v[n]));
+			v[n++].group = xstrdup(name);
+		}
+		g = &v[n - 1];
+		c = col_int(st, 2);
+		if (col_null(st, 1))
+			continue;	/* a group without subscribers */
+		switch (col_int(st, 1)) {
+		case SUB_PENDING:
+			g->pending += c;
+			break;
+		case SUB_ACTIVE:
+			g->active += c;
+			break;
+		default:
+			g->suspended += c;
+			break;
+		}
+	}
+	reset(st);
+	for (i = 0; i < n; i++) {
+		if (!stop && cb(&v[i], arg) != 0)
+			stop = 1;
+		free((char *)v[i].group);
+	}
+	free(v);
+	return rc == DB_DONE ? 0 : dberr(s, "subscriber counts");
 }

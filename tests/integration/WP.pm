@@ -4,6 +4,7 @@ use strict;
 use warnings;
 use File::Temp qw(tempdir);
 use JSON::PP;
+use POSIX ();
 use Confab qw(free_port);
 
 sub available {
@@ -51,6 +52,51 @@ sub maintenance {
 	my ($self, $on) = @_;
 	my $f = "$self->{dir}/maintenance";
 	if ($on) { open(my $fh, '>', $f) or die "$f: $!"; close $fh } else { unlink $f }
+}
+
+# stop_web / start_web: the web server truly stopped (connections refused; MariaDB
+# stays), then started again on the same port, as tests/wp/wp-up.sh starts it.
+sub stop_web {
+	my $self = shift;
+	my $pg = $self->{env}{WP_PGID} or return;
+	$self->resume;
+	kill('TERM', -$pg);
+	for (1 .. 100) { last unless kill(0, -$pg); select(undef, undef, undef, 0.1) }
+	kill('KILL', -$pg) if kill(0, -$pg);
+	for (1 .. 50) { last unless kill(0, -$pg); select(undef, undef, undef, 0.1) }
+	waitpid($self->{web_pid}, 0) if $self->{web_pid};
+}
+
+sub start_web {
+	my $self = shift;
+	my $sh = Confab::srcdir() . '/tests/wp';
+	my $pid = fork() // die "fork: $!";
+	if (!$pid) {
+		POSIX::setsid();
+		$ENV{CONFAB_WP_CONFIG} = $self->{env}{WP_CONFIG_NAME};
+		$ENV{PHP_CLI_SERVER_WORKERS} = $ENV{WP_WORKERS} // 4;
+		open(STDIN, '<', '/dev/null');
+		open(STDOUT, '>>', "$self->{dir}/php-server.log");
+		open(STDERR, '>&', \*STDOUT);
+		exec('php', '-S', "127.0.0.1:$self->{port}", '-t', '/usr/share/wordpress',
+		    "$sh/router.php") or POSIX::_exit(127);
+	}
+	$self->{web_pid} = $pid;
+	@{ $self->{env} }{qw(WP_PID WP_PGID)} = ($pid, $pid);	# setsid: its own group
+	# wp-down.sh stops what wp.env names
+	my $env = "$self->{dir}/wp.env";
+	open(my $in, '<', $env) or die "$env: $!";
+	my @l = grep { !/^WP_P(G)?ID=/ } <$in>;
+	close $in;
+	open(my $out, '>', $env) or die "$env: $!";
+	print $out @l, "WP_PID='$pid'\nWP_PGID='$pid'\n";
+	close $out;
+	for (1 .. 100) {
+		return 1 if !system('curl', '-sf', '-o', '/dev/null', '--max-time', '5',
+		    "$self->{env}{WP_URL}/?rest_route=/");
+		select(undef, undef, undef, 0.1);
+	}
+	die "php -S did not come back on port $self->{port}";
 }
 
 sub down {

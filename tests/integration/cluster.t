@@ -248,7 +248,7 @@ like($d[2]->client->cmd("GROUP $G"), qr/^211 (\d+) 1 \1 \Q$G\E$/, 'the killed fr
 	my $ok = Confab->new(share => $d[0], sources => $src, start => 0);
 	($rc, $out) = $ok->confab_cmd('check');
 	is($rc, 0, 'check passes on the shared database') or diag($out);
-	like($out, qr/store: PostgreSQL .*schema version 6/, '... naming the engine and schema');
+	like($out, qr/store: PostgreSQL .*schema version 7/, '... naming the engine and schema');
 	$db->("UPDATE schema_version SET version = 99");
 	($rc, $out) = $ok->confab_cmd('check');
 	isnt($rc, 0, 'check fails on a schema newer than this confab');
