@@ -530,8 +530,10 @@ fail:
 }
 
 struct conf *
-conf_hold(struct conf *c)
+conf_hold(const struct conf *cc)
 {
+	struct conf	*c = (struct conf *)cc;	/* the count is not the contents */
+
 	c->holds++;
 	return c;
 }

@@ -74,7 +74,7 @@ struct conf *conf_load(const char *path, char *err, size_t errlen);
 void	conf_free(struct conf *);
 /* One more owner of c (a job on a worker thread across a reload): each conf_hold()
  * is matched by a conf_free(), on the loop's thread. */
-struct conf	*conf_hold(struct conf *);
+struct conf	*conf_hold(const struct conf *);
 const struct conf_source *conf_source_find(const struct conf *, const char *name);
 const struct conf_source *conf_source_by_group(const struct conf *, const char *group);
 const char *conf_default_path(void);

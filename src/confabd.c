@@ -594,6 +594,7 @@ main(int argc, char *argv[])
 	if (srv.pool != NULL) {
 		ov_set_async(srv.ov, srv.workers, srv.pool);
 		outbox_set_async(srv.outbox, srv.workers, srv.pool);
+		poller_set_async(poller, srv.workers, srv.pool);
 	}
 	poller_set_conf(poller, srv.conf, 1);
 	outbox_set_conf(srv.outbox, srv.conf, poller);

@@ -15,6 +15,11 @@ struct poller;
 struct poller	*poller_new(struct event_base *, struct fetcher *, struct store *,
 		    const unsigned char key[SECRET_LEN]);
 void		 poller_free(struct poller *);
+/* Do the store's part (imports, leases, bookkeeping) on w's threads with stores of
+ * pool, never on the loop. */
+struct workers;
+struct store_pool;
+void		 poller_set_async(struct poller *, struct workers *, struct store_pool *);
 /* (Re)schedule every live source of conf (borrowed until the next call). schedule = 0:
  * only remember the config (confab poll). */
 void		 poller_set_conf(struct poller *, const struct conf *, int schedule);
