@@ -14,6 +14,7 @@
 
 #include "auth.h"
 #include "work.h"
+#include "metrics.h"
 #include "nntp.h"
 #include "msg.h"
 #include "nntp_cmd.h"
@@ -1197,6 +1198,7 @@ nntp_dispatch(struct session *s, char *line)
 			c = &cmds[i];
 			break;
 		}
+	metrics_cmd(c != NULL ? c->name : NULL);
 	if (c == NULL) {
 		nntp_reply(s, "500 unknown command");
 		return;

@@ -12,6 +12,7 @@
 #include "import.h"
 #include "ingest.h"
 #include "log.h"
+#include "metrics.h"
 #include "poll.h"
 
 #define RESCAN_WINDOW	(14 * 86400)	/* comments of posts this recent: rescanned each run */
@@ -150,6 +151,7 @@ job_finish(struct job *j)
 		snprintf(val, sizeof(val), "%lld", (long long)time(NULL));
 		store_meta_put(p->store, key, val);
 	}
+	metrics_poll(j->source, ok, time(NULL));
 	sched_after(p, j->source, ok, j->retry_after);
 	if (j->done)
 		j->done(ok, j->arg);

@@ -14,6 +14,7 @@
 #include "ingest.h"
 #include "log.h"
 #include "msg.h"
+#include "metrics.h"
 #include "post.h"
 #include "rfc2047.h"
 #include "utf8.h"
@@ -258,6 +259,8 @@ post_comment(const struct comment_req *r, char *msgid_out, size_t msgidlen,
 	snprintf(msgid_out, msgidlen, "%s", msgid);
 	code = 240;
 done:
+	if (code == 240)
+		metrics.posts_accepted++;
 	importer_free(im);
 	item_free(&it);
 	free(msgid);

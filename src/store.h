@@ -316,6 +316,8 @@ int	store_articles_after(struct store *, long long after, int limit, store_newar
 /* Groups an article is in; returns the count (at most max) or -1. */
 int	store_article_groups(struct store *, long long article_id, long long *gids, int max);
 long long store_max_article(struct store *);
+/* What waits: outbox entries not yet delivered, and list mail queued. */
+int	store_queue_depths(struct store *, long long *outbox, long long *mailq);
 
 /* Copy every row of `from` into the empty store `to` (the same schema version), in one
  * transaction of `to`: ids, numbers and Message-IDs as they are. cb: each table done. */

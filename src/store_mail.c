@@ -66,6 +66,8 @@ static const char *stmt_sql[S_MAX] = {
 	[S_MAX_ART] = "SELECT coalesce(max(id), 0) FROM articles",
 	[S_MQ_KIND] = "SELECT id, subscriber_id, article_id FROM mailq WHERE kind = ?1"
 	    " ORDER BY subscriber_id, id",
+	[S_QUEUE_DEPTHS] = "SELECT (SELECT count(*) FROM outbox WHERE state = 0),"
+	    " (SELECT count(*) FROM mailq)",
 };
 
 /* Where PostgreSQL's SQL differs: addresses compare without case through an index on
@@ -606,4 +608,18 @@ store_mq_kind(struct store *s, int kind, store_mq_cb cb, void *arg)
 			break;
 	free(v);
 	return rc == DB_DONE ? 0 : dberr(s, "mail queue kind");
+}
+
+int
+store_queue_depths(struct store *s, long long *outbox, long long *mailq)
+{
+	struct stmt	*st = prep(s, S_QUEUE_DEPTHS);
+	int		 rc = step(st);
+
+	if (rc == DB_ROW) {
+		*outbox = col_int(st, 0);
+		*mailq = col_int(st, 1);
+	}
+	reset(st);
+	return rc == DB_ROW ? 0 : dberr(s, "queue depths");
 }
