@@ -1,7 +1,10 @@
 #!/bin/sh
 # deps.sh [--with-fuzz] [--bench]: install the Debian 12 packages confab needs to build,
 # test and run (--with-fuzz: and clang for the libFuzzer harnesses; --bench: only the
-# benchmark's peers, INN and public-inbox). Only runs apt-get when something is
+# benchmark's peers, INN and public-inbox). chromium and chromium-driver are the
+# browser of tests/integration/http.t; prometheus is there only for its promtool,
+# which checks /metrics (without recommends: its binaries and a few JavaScript
+# packages, some 100 MB). Only runs apt-get when something is
 # missing. Needs root. Services are never started: the tests and benchmarks run their
 # own instances on loopback.
 set -e
@@ -10,7 +13,8 @@ libevent-dev libssl-dev libetpan-dev libsqlite3-dev sqlite3 libpq-dev postgresql
 libcurl4-gnutls-dev libjansson-dev libinih-dev zlib1g-dev libcrypt-dev libsystemd-dev
 systemd perl openssl slrn tin tmux suck
 wordpress mariadb-server php-cli php-mysql curl
-postfix swaks"
+postfix swaks
+chromium chromium-driver prometheus"
 bench=""
 for a in "$@"; do
 	case $a in
