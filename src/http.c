@@ -28,8 +28,13 @@
 #include "token.h"
 #include "work.h"
 
+/* Requests waiting for the store at once; more get 503 at once rather than a queue
+ * that grows without bound behind the workers. */
+#define HTTP_MAX_PENDING	64
+
 struct httpd {
 	struct server		*srv;
+	int			 pending;	/* jobs submitted, not done */
 	struct evhttp		*http;
 	struct evhttp_bound_socket *sock;
 	char			*addr;		/* what sock listens on, as configured */
@@ -159,6 +164,7 @@ job_done(void *arg)
 {
 	struct httpjob	*j = arg;
 
+	j->h->pending--;
 	j->reply(j);	/* evhttp frees the request once replied to, gone client or not */
 	free(j);
 }
@@ -172,6 +178,13 @@ job_start(struct httpd *h, struct evhttp_request *req, struct httpjob *j,
 	j->run = run;
 	j->reply = reply;
 	j->pool = h->srv->pool;
+	if (h->pending >= HTTP_MAX_PENDING) {
+		j->failed = 1;	/* the reply says: try again later */
+		reply(j);
+		free(j);
+		return;
+	}
+	h->pending++;
 	if (j->pool == NULL) {
 		run(h->srv->store, j);
 		job_done(j);
