@@ -81,17 +81,20 @@ own_head(struct buf *b, const char *group, const char *list, const char *to,
 	free(id);
 }
 
-/* List-Unsubscribe (RFC 2369), and with an HTTP endpoint RFC 8058's one-click POST
- * to it (the same token in both). */
+/* List-Unsubscribe (RFC 2369): the mailto address, and with an HTTP endpoint its link
+ * first (the same token in both); RFC 8058's one-click POST is announced only for an
+ * https one, as that RFC requires (clients ignore it otherwise). */
 static void
 unsub_headers(struct buf *b, const struct conf *c, const char *utok, const char *uaddr)
 {
-	if (c->http_base_url != NULL)
-		buf_printf(b, "List-Unsubscribe: <%s/u/%s>,\r\n <mailto:%s>\r\n"
-		    "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n", c->http_base_url,
-		    utok, uaddr);
-	else
+	if (c->http_base_url == NULL) {
 		buf_printf(b, "List-Unsubscribe: <mailto:%s>\r\n", uaddr);
+		return;
+	}
+	buf_printf(b, "List-Unsubscribe: <%s/u/%s>,\r\n <mailto:%s>\r\n", c->http_base_url,
+	    utok, uaddr);
+	if (!strncmp(c->http_base_url, "https://", 8))
+		buf_adds(b, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
 }
 
 /* Subscriptions. */

@@ -9,7 +9,6 @@
 use strict;
 use warnings;
 use Test::More;
-use File::Copy qw(copy);
 use HTTP::Tiny;
 use JSON::PP;
 use POSIX ":sys_wait_h";
@@ -26,14 +25,19 @@ my $mta = MTA->new;
 my $list = 'lists.example.test';
 my $subs = 'subs.example.test';
 my $hport = free_port();
-my $base = "http://127.0.0.1:$hport";
+my $base = "https://localhost:$hport";	# the test certificate's name
+my $tls = Confab::srcdir() . '/tests/data/tls';
 my $d = Confab->new(
     import => [Confab::srcdir() . '/tests/data/ecatworld.wxr'],
+    server => "tls_cert = $tls/server.pem\ntls_key = $tls/server.key",
     extra => $mta->mail_conf() . "\n[http]\nlisten = 127.0.0.1:$hport\nbase_url = $base/\n"
-        . "max_body_size = 4096\ntimeout = 10\n");
+        . "tls = yes\nmax_body_size = 4096\ntimeout = 10\n");
+my $tmp = $d->dir;
 
 sub hdr { my ($m, $h) = @_; return $m =~ /^\Q$h\E:[ \t]*(.*(?:\n[ \t].*)*)/mi ? do { (my $v = $1) =~ s/\n[ \t]+/ /g; $v } : undef }
-sub curl { my $o; my $rc = run_cmd(\$o, 'curl', '-sS', '--max-time', '20', @_); return wantarray ? ($rc, $o) : $o }
+# curl trusting the test CA; localhost is 127.0.0.1 (the listener is not on ::1)
+sub curl { my $o; my $rc = run_cmd(\$o, 'curl', '-sS', '--max-time', '20', '--cacert', "$tls/ca.pem",
+    '--resolve', "localhost:$hport:127.0.0.1", @_); return wantarray ? ($rc, $o) : $o }
 # (status, headers, body) of a request, by curl
 sub req {
 	my $o = curl('-i', @_);
@@ -96,8 +100,8 @@ like($head, qr{^Cache-Control: no-store$}mi, '... not to be cached');
 like($body, qr{<form method="post"}, '... with a form that POSTs');
 like(subscribers(), qr/^alice\@/m, 'alice is still subscribed after the GET');
 
-# A real browser: open alice's link, press the button.
-my $tmp = $d->dir;
+# A real browser: open alice's link, press the button. (It is not told of the test
+# CA: it is told to take any certificate, and where localhost is.)
 my $cdport = free_port();
 my $cdpid = fork // die;
 if (!$cdpid) {
@@ -118,7 +122,8 @@ sub wd {
 for (1 .. 100) { my $r = $ht->get("$wd/status"); last if $r->{success} && $r->{content} =~ /"ready":\s*true/; sleep 0.1 }
 my $sess = wd('POST', '/session', { capabilities => { alwaysMatch => { browserName => 'chrome',
     'goog:chromeOptions' => { binary => '/usr/bin/chromium', args => ['--headless=new',
-    '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', "--user-data-dir=$tmp/chromium"] } } } });
+    '--no-sandbox', '--disable-gpu', '--disable-dev-shm-usage', '--ignore-certificate-errors',
+    "--host-resolver-rules=MAP localhost 127.0.0.1", "--user-data-dir=$tmp/chromium"] } } } });
 my $sid = ref $sess eq 'HASH' ? $sess->{sessionId} : undef;
 ok($sid, 'chromium started through chromedriver');
 sub browse_and_press {
@@ -228,6 +233,20 @@ is($rc, 0, 'promtool check metrics: clean') or diag $po;
 ($code, $head) = req("$base/metrics");
 like($head, qr{^Content-Type: text/plain; version=0\.0\.4}mi, '... served as text format 0.0.4');
 
+# SIGHUP moves the listener to a new address and closes the old one.
+{
+	my $nport = free_port();
+	my $cfg = do { local $/; open(my $f, '<', $d->conf) or die; <$f> };
+	$cfg =~ s/^listen = 127\.0\.0\.1:$hport$/listen = 127.0.0.1:$nport/m or die;
+	open(my $f, '>', $d->conf) or die; print $f $cfg; close $f;
+	$d->signal('HUP');
+	my $ok;
+	for (1 .. 100) { $ok = curl("https://127.0.0.1:$nport/healthz"); last if $ok eq "ok\n"; sleep 0.1 }
+	is($ok, "ok\n", 'reload: HTTP on the new address');
+	my ($orc) = curl("$base/healthz");
+	isnt($orc, 0, '... and no longer on the old one');
+}
+
 # Unknown config and bad values are refused with file:line.
 my $bad = "$tmp/bad.conf";
 for my $line ('listen = nowhere', 'max_body_size = 12', 'tls = maybe', 'base_url = ftp://x', 'bogus = 1') {
@@ -239,21 +258,30 @@ for my $line ('listen = nowhere', 'max_body_size = 12', 'tls = maybe', 'base_url
 	like($out, qr/bad\.conf:6:/, '... naming the line');
 }
 
-# HTTPS with the server's certificate ([http] tls = yes).
+# No plain HTTP on the HTTPS port.
+my ($prc) = curl("http://localhost:$hport/healthz");
+isnt($prc, 0, 'no plain HTTP on the HTTPS port');
+
+# Plain HTTP on IPv6; an http base_url gets the link but no one-click header (RFC 8058
+# wants https).
 {
-	my $tls = Confab::srcdir() . '/tests/data/tls';
-	copy("$tls/server.pem", "$tmp/cert.pem") or die;
-	copy("$tls/server.key", "$tmp/key.pem") or die;
-	chmod 0600, "$tmp/key.pem";
 	my $sport = free_port();
-	my $s = Confab->new(server => "tls_cert = $tmp/cert.pem\ntls_key = $tmp/key.pem",
-	    extra => "[http]\nlisten = [::1]:$sport\ntls = yes\n");
-	($code, $head, $body) = req('--cacert', "$tls/ca.pem", '--resolve', "localhost:$sport:[::1]",
-	    "https://localhost:$sport/healthz");
-	is($code, 200, 'HTTPS on [::1] with the server certificate: /healthz 200')
-	    or diag $s->log;
-	my ($prc) = curl("http://[::1]:$sport/healthz");
-	isnt($prc, 0, '... and no plain HTTP on that port');
+	# (the first confabd has the MTA's LMTP port: this one only sends)
+	my $s = Confab->new(import => [Confab::srcdir() . '/tests/data/ecatworld.wxr'], extra => "[mail]\ndomain = $list\nrelay = 127.0.0.1:@{[ $mta->smtp ]}\n"
+	    . "[http]\nlisten = [::1]:$sport\n"
+	    . "base_url = http://[::1]:$sport\n");
+	($code, $head, $body) = req("http://[::1]:$sport/healthz");
+	is($code, 200, 'plain HTTP on [::1]: /healthz 200') or diag $s->log;
+	is(scalar $s->confab_cmd('subscribe', 'blogs.ecatworld', "frank\@$subs", '--no-confirm'), 0,
+	    'frank subscribed there');
+	my $c2 = $s->client;
+	$c2->cmd('POST');
+	$c2->send("From: P <p\@example.org>\r\nNewsgroups: blogs.ecatworld\r\nSubject: Re: x\r\n"
+	    . "Message-ID: <http-v6\@example.org>\r\nReferences: <p2481\@e-catworld.example>\r\n\r\nv6\r\n.\r\n");
+	like($c2->line, qr/^240 /, 'a follow-up there');
+	my $m = $mta->wait_mail('frank', qr/http-v6\@example\.org/) // '';
+	like(hdr($m, 'List-Unsubscribe') // '', qr{^<http://\[::1\]:$sport/u/[a-z2-7]+>, <mailto:}, 'http base_url: the link');
+	is(hdr($m, 'List-Unsubscribe-Post'), undef, '... but no List-Unsubscribe-Post');
 	$s->stop;
 }
 
