@@ -2,9 +2,11 @@
 # deps.sh [--demo] [--with-fuzz] [--bench]: install the Debian 12 packages confab needs
 # to build, test and run (--demo: only what building and running it needs, and the
 # newsreaders slrn and tin, as contrib/demo.sh wants; --with-fuzz: and clang for the
-# libFuzzer harnesses; --bench: only the benchmark's peers, INN and public-inbox). Only
-# runs apt-get when something is missing. Needs root. Services are never started: the
-# tests and benchmarks run their own instances on loopback.
+# libFuzzer harnesses; --bench: only the benchmark's peers, INN and public-inbox).
+# chromium and chromium-driver are the browser of tests/integration/http.t; prometheus
+# is there only for its promtool, which checks /metrics (without recommends: some
+# 100 MB). Only runs apt-get when something is missing. Needs root. Services are never
+# started: the tests and benchmarks run their own instances on loopback.
 set -e
 BUILD="build-essential autoconf automake pkg-config
 libevent-dev libssl-dev libetpan-dev libsqlite3-dev libpq-dev libxml2-dev
@@ -12,7 +14,8 @@ libcurl4-gnutls-dev libjansson-dev libinih-dev zlib1g-dev libcrypt-dev libsystem
 PKGS="$BUILD sqlite3 postgresql
 systemd perl openssl slrn tin tmux suck
 wordpress mariadb-server php-cli php-mysql curl
-postfix swaks"
+postfix swaks
+chromium chromium-driver prometheus"
 bench="" fuzz=""
 for a in "$@"; do
 	case $a in

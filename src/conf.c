@@ -272,6 +272,53 @@ source_key(struct loadctx *lc, const char *name, const char *k, const char *v, i
 	return 1;
 }
 
+static int
+http_key(struct loadctx *lc, const char *k, const char *v, int line)
+{
+	struct conf	*c = lc->c;
+	long		 n;
+
+	if (!strcmp(k, "listen")) {
+		free(c->http_listen);
+		c->http_listen = NULL;
+		if (*v == '\0')
+			return 1;	/* empty: off */
+		if (valid_listen(v) == -1 || !strncmp(v, "unix:", 5))
+			return fail(lc, line, "listen: bad address '%s' (want HOST:PORT or "
+			    "[V6]:PORT)%s", v, "");
+		c->http_listen = xstrdup(v);
+	} else if (!strcmp(k, "base_url")) {
+		size_t	l = strlen(v);
+
+		if ((strncmp(v, "http://", 7) && strncmp(v, "https://", 8)) ||
+		    strpbrk(v, " \t\"<>?#") != NULL || l > 200)
+			return fail(lc, line, "base_url: '%s' is not an http(s) URL without query "
+			    "or fragment%s", v, "");
+		while (l > 8 && v[l - 1] == '/')
+			l--;	/* links are made as base_url + "/u/TOKEN" */
+		free(c->http_base_url);
+		c->http_base_url = xstrndup(v, l);
+	} else if (!strcmp(k, "tls")) {
+		if (parse_bool(v, &c->http_tls) == -1)
+			return fail(lc, line, "tls: '%s' is not yes or no%s", v, "");
+	} else if (!strcmp(k, "max_body_size")) {
+		if (parse_int(v, 256, 16L * 1024 * 1024, &n) == -1)
+			return fail(lc, line, "%s: '%s' is not a size from 256 to 16777216", k, v);
+		c->http_max_body = (size_t)n;
+	} else if (!strcmp(k, "max_header_size")) {
+		if (parse_int(v, 1024, 1024L * 1024, &n) == -1)
+			return fail(lc, line, "%s: '%s' is not a size from 1024 to 1048576", k, v);
+		c->http_max_headers = (size_t)n;
+	} else if (!strcmp(k, "timeout")) {
+		if (parse_int(v, 1, 3600, &n) == -1)
+			return fail(lc, line, "%s: '%s' is not a number of seconds from 1 to 3600",
+			    k, v);
+		c->http_timeout = (int)n;
+	} else
+		return fail(lc, line, "unknown key '%s' in section [http]%s", k, "");
+	return 1;
+}
+
 /* Debian's inih is built without INI_HANDLER_LINENO: count lines in the reader. */
 static char *
 reader(char *str, int num, void *stream)
@@ -347,6 +394,8 @@ handler(void *user, const char *section, const char *k, const char *v)
 			return fail(lc, line, "unknown key '%s' in section [mail]%s", k, "");
 		return 1;
 	}
+	if (!strcmp(section, "http"))
+		return http_key(lc, k, v, line);
 	if (!strncmp(section, "source ", 7) && section[7] != '\0' &&
 	    strspn(section + 7, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-.")
 	    == strlen(section + 7))
@@ -444,6 +493,9 @@ conf_load(const char *path, char *err, size_t errlen)
 	c->retry_interval = 30;
 	c->digest_interval = 86400;
 	c->busy_timeout = 5000;
+	c->http_max_body = 64 * 1024;
+	c->http_max_headers = 8 * 1024;
+	c->http_timeout = 30;
 
 	if ((f = fopen(path, "r")) == NULL) {
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
@@ -485,6 +537,10 @@ conf_load(const char *path, char *err, size_t errlen)
 		c->mail_relay = xstrdup("127.0.0.1:25");
 	if ((c->nlisten_tls > 0) && (c->tls_cert == NULL || c->tls_key == NULL)) {
 		snprintf(err, errlen, "%s: listen_tls needs tls_cert and tls_key", path);
+		goto fail;
+	}
+	if (c->http_tls && (c->tls_cert == NULL || c->tls_key == NULL)) {
+		snprintf(err, errlen, "%s: [http] tls needs [server] tls_cert and tls_key", path);
 		goto fail;
 	}
 	if ((c->tls_cert == NULL) != (c->tls_key == NULL)) {
@@ -568,6 +624,8 @@ conf_free(struct conf *c)
 	free(c->mail_relay);
 	free(c->listen_lmtp);
 	free(c->trusted_authserv);
+	free(c->http_listen);
+	free(c->http_base_url);
 	for (i = 0; i < c->nsources; i++) {
 		struct conf_source *s = &c->sources[i];
 

@@ -63,6 +63,13 @@ struct conf {
 	int		 digest_interval;	/* seconds between digests, default 86400 */
 	char		*trusted_authserv;	/* require_auth = AUTHSERV-ID: replies need a
 						 * DKIM or DMARC pass from that MTA */
+	/* [http] */
+	char		*http_listen;		/* listen = ADDR:PORT (default: none, off) */
+	char		*http_base_url;		/* base_url = public URL of it, no trailing '/' */
+	int		 http_tls;		/* tls = yes: HTTPS with [server] tls_cert */
+	size_t		 http_max_body;		/* max_body_size = bytes, default 64 KiB */
+	size_t		 http_max_headers;	/* max_header_size = bytes, default 8 KiB */
+	int		 http_timeout;		/* timeout = seconds, default 30 */
 	/* [source NAME] ... */
 	struct conf_source *sources;
 	int		 nsources;

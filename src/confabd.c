@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -20,9 +21,11 @@
 
 #include "conf.h"
 #include "fetch.h"
+#include "http.h"
 #include "lmtp.h"
 #include "log.h"
 #include "mail.h"
+#include "metrics.h"
 #include "nntp.h"
 #include "outbox.h"
 #include "overview.h"
@@ -52,6 +55,7 @@ static struct lmtp_handler lmtp_h;
 static struct mail_ctx	 mailctx;
 static struct listener	*listeners;
 static struct event	*wdog;
+static struct httpd	*httpd;
 
 /* The heartbeat: this front end's row in the store (confab status), every HEARTBEAT
  * seconds; rows silent for a day are removed by whoever beats next. */
@@ -277,10 +281,16 @@ inherit_listeners(void)
 {
 	struct sysd_fd	 fds[SYSD_MAX_FDS];
 	struct listener	*l;
-	int		 n, i;
+	int		 n, i, nhttp = 0;
 
 	n = sysd_listen(fds, SYSD_MAX_FDS);
 	for (i = 0; i < n; i++) {
+		if (!strcmp(fds[i].name, "http")) {
+			if (httpd_inherit(httpd, fds[i].fd) == -1)
+				fatal("socket activation: fd %d: cannot serve HTTP", fds[i].fd);
+			nhttp++;
+			continue;
+		}
 		evutil_make_socket_nonblocking(fds[i].fd);
 		l = xcalloc(1, sizeof(*l));
 		l->tls = !strcmp(fds[i].name, "nntps") ? L_NNTPS : !strcmp(fds[i].name, "lmtp") ?
@@ -296,7 +306,7 @@ inherit_listeners(void)
 		listeners = l;
 		log_info("listening on inherited %s", l->addr);
 	}
-	return n;
+	return n - nhttp;	/* the NNTP and LMTP ones */
 }
 
 /* Groups of the configured sources exist, with their description and policy. */
@@ -361,6 +371,8 @@ reload(void)
 	srv.tls = tls;
 	if (listeners_sync(c) == -1)
 		log_err("reload: some listeners could not be opened");
+	if (httpd_set_conf(httpd, c) == -1)
+		log_err("reload: the HTTP listener could not be opened");
 	if (groups_sync(srv.store, c) == -1)
 		log_err("reload: could not update groups");
 	poller_set_conf(poller, c, 1);
@@ -551,8 +563,12 @@ main(int argc, char *argv[])
 		log_err("cannot set up groups in the store");
 		return 1;
 	}
+	metrics.started = time(NULL);
+	httpd = httpd_new(&srv);
 	n = inherit_listeners();
 	if (n == 0 && listeners_sync(srv.conf) == -1)
+		return 1;
+	if (httpd_set_conf(httpd, srv.conf) == -1)
 		return 1;
 	if (listeners == NULL) {
 		log_err("nothing to listen on: set [server] listen");
@@ -622,11 +638,12 @@ main(int argc, char *argv[])
 	log_info("stopped");
 	event_free(beat_ev);
 	nntp_close_all(&srv);
-	workers_free(srv.workers);	/* its last done()s may still need the rest */
+	workers_free(srv.workers);	/* their last done()s may still need the rest */
 	outbox_free(srv.outbox);
 	poller_free(poller);
 	lmtp_free(lmtp);
 	mailer_free(mailer);
+	httpd_free(httpd);	/* (after the workers: their replies went out) */
 	store_pool_free(srv.pool);
 	store_frontend_gone(srv.store, beat_owner);	/* a clean stop: not "dead" */
 	ov_free(srv.ov);

@@ -12,6 +12,7 @@
 #include "html2text.h"
 #include "log.h"
 #include "mail.h"
+#include "metrics.h"
 #include "msg.h"
 #include "post.h"
 #include "render.h"
@@ -28,12 +29,6 @@
 #define GIVE_UP_AFTER	20	/* attempts */
 #define NOT_DUE		((time_t)1 << 50)	/* queue rows waiting for the digest */
 #define SENDING_STALE	600	/* s: a row "sending" this long was left by a stopped confabd */
-
-static void
-keys_of(const struct mail_ctx *m, struct token_keys *k)
-{
-	token_keys_init(k, 0, m->key);
-}
 
 static char *
 make_token(const unsigned char *key, enum token_kind kind, long long sub, long long art,
@@ -82,6 +77,22 @@ own_head(struct buf *b, const char *group, const char *list, const char *to,
 	buf_printf(b, "From: %s <%s>\r\nTo: <%s>\r\nSubject: %s\r\nDate: %s\r\n"
 	    "Message-ID: %s\r\nMIME-Version: 1.0\r\n", group, list, to, subject, date, id);
 	free(id);
+}
+
+/* List-Unsubscribe (RFC 2369): the mailto address, and with an HTTP endpoint its link
+ * first (the same token in both); RFC 8058's one-click POST is announced only for an
+ * https one, as that RFC requires (clients ignore it otherwise). */
+static void
+unsub_headers(struct buf *b, const struct conf *c, const char *utok, const char *uaddr)
+{
+	if (c->http_base_url == NULL) {
+		buf_printf(b, "List-Unsubscribe: <mailto:%s>\r\n", uaddr);
+		return;
+	}
+	buf_printf(b, "List-Unsubscribe: <%s/u/%s>,\r\n <mailto:%s>\r\n", c->http_base_url,
+	    utok, uaddr);
+	if (!strncmp(c->http_base_url, "https://", 8))
+		buf_adds(b, "List-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n");
 }
 
 /* Subscriptions. */
@@ -138,10 +149,13 @@ mail_subscribe(const struct mail_ctx *m, const char *group, const char *address,
 		    "Content-Type: text/plain; charset=UTF-8\r\n"
 		    "Content-Transfer-Encoding: 8bit\r\n\r\n"
 		    "Someone (hopefully you) asked to receive %s%s by mail at\r\n%s.\r\n\r\n"
-		    "To confirm, reply to this message, or send any mail to\r\n%s\r\n\r\n"
-		    "If you did not ask for this, ignore this message: nothing more will\r\n"
-		    "be sent to you.\r\n", caddr, g.name, thread ? " (one thread)" : "",
-		    address, caddr);
+		    "To confirm, reply to this message, or send any mail to\r\n%s\r\n\r\n",
+		    caddr, g.name, thread ? " (one thread)" : "", address, caddr);
+		if (m->conf->http_base_url != NULL)
+			buf_printf(&b, "Or open this link and press the button there:\r\n"
+			    "%s/c/%s\r\n\r\n", m->conf->http_base_url, tok);
+		buf_adds(&b, "If you did not ask for this, ignore this message: nothing more "
+		    "will\r\nbe sent to you.\r\n");
 		data = buf_steal(&b);
 		if (store_mq_add(m->store, sub.id, 0, MQ_PREPARED, time(NULL),
 		    data, strlen(data)) == -1) {
@@ -197,17 +211,55 @@ mail_skip_existing(struct store *st)
 
 /* Inbound. */
 
-static int
-token_check(const struct mail_ctx *m, const struct mailaddr *a, struct token *t,
-    struct lmtp_reply *r)
+int
+mail_token_parse(const unsigned char *key, const char *s, enum token_kind kind,
+    struct token *t)
 {
 	struct token_keys	keys;
 	int			rc;
 
-	keys_of(m, &keys);
-	rc = token_parse(a->token, &keys, time(NULL), t);
+	token_keys_init(&keys, 0, key);
+	rc = token_parse(s, &keys, time(NULL), t);
 	explicit_bzero(&keys, sizeof(keys));
-	if (rc == -1 || t->kind != a->tkind) {
+	return rc != -1 && t->kind != kind ? -1 : rc;
+}
+
+int
+mail_token_act(struct store *st, const struct token *t, char *addr, size_t addrlen,
+    char *group, size_t grouplen)
+{
+	struct store_sub	sub;
+	int			rc;
+
+	if ((rc = store_sub_get(st, t->subscriber, &sub)) != 0)
+		return rc;
+	if (sub.group_id != t->group) {
+		/* Not the subscription the token was made for (its id is another's now). */
+		store_sub_clear(&sub);
+		return 1;
+	}
+	if (t->kind == TOK_CONFIRM)
+		rc = store_sub_state(st, sub.id, SUB_ACTIVE);
+	else
+		rc = store_sub_del(st, sub.id);
+	if (rc == 0)
+		log_info("mail: %s %s %s", sub.address, t->kind == TOK_CONFIRM ?
+		    "confirmed" : "unsubscribed from", sub.group);
+	if (addr != NULL)
+		snprintf(addr, addrlen, "%s", sub.address);
+	if (group != NULL)
+		snprintf(group, grouplen, "%s", sub.group);
+	store_sub_clear(&sub);
+	return rc;
+}
+
+static int
+token_check(const struct mail_ctx *m, const struct mailaddr *a, struct token *t,
+    struct lmtp_reply *r)
+{
+	int	rc = mail_token_parse(m->key, a->token, a->tkind, t);
+
+	if (rc == -1) {
 		reply(r, 550, "5.1.1", "no such address");
 		return -1;
 	}
@@ -497,6 +549,7 @@ receive_reply(const struct mail_ctx *m, const struct token *t, const char *msg, 
 	cr.msgid = mid != NULL && msg_valid_msgid(mid) ? mid : NULL;
 	cr.outbox_id = &obid;
 	if (post_comment(&cr, msgid, sizeof(msgid), &why) == 240) {
+		metrics.posts_accepted++;
 		log_info("mail: reply from %s posted as %s", addr, msgid);
 		reply(r, 250, "2.0.0", "posted as %s", msgid);
 	} else
@@ -520,7 +573,6 @@ mail_receive(const struct mail_ctx *m, const char *mail_from, const char *rcpt,
 {
 	struct mailaddr		 a;
 	struct token		 t;
-	struct store_sub	 sub;
 	const char		*why = NULL;
 	char			*from, *name = NULL, *addr = NULL;
 
@@ -545,19 +597,17 @@ mail_receive(const struct mail_ctx *m, const char *mail_from, const char *rcpt,
 		return;
 	case MAILADDR_CONFIRM:
 	case MAILADDR_UNSUB:
-		if (store_sub_get(m->store, t.subscriber, &sub) != 0) {
+		switch (mail_token_act(m->store, &t, NULL, 0, NULL, 0)) {
+		case 0:
+			reply(r, 250, "2.0.0", a.kind == MAILADDR_CONFIRM ? "subscribed" :
+			    "unsubscribed");
+			break;
+		case 1:
 			reply(r, 250, "2.0.0", "nothing to do");
-			return;
+			break;
+		default:
+			reply(r, 451, "4.3.0", "try again later");
 		}
-		if (a.kind == MAILADDR_CONFIRM)
-			store_sub_state(m->store, sub.id, SUB_ACTIVE);
-		else
-			store_sub_del(m->store, sub.id);
-		log_info("mail: %s %s %s", sub.address, a.kind == MAILADDR_CONFIRM ?
-		    "confirmed" : "unsubscribed from", sub.group);
-		store_sub_clear(&sub);
-		reply(r, 250, "2.0.0", a.kind == MAILADDR_CONFIRM ? "subscribed" :
-		    "unsubscribed");
 		return;
 	case MAILADDR_SUBSCRIBE:
 	case MAILADDR_UNSUBSCRIBE:
@@ -652,7 +702,7 @@ list_mail(struct mailer *mr, const struct store_sub *sub, const struct store_art
 	buf_printf(&b, "List-Id: %s <%s.%s>\r\n", tmp, sub->group, c->mail_domain);
 	free(tmp);
 	buf_printf(&b, "List-Post: <mailto:%s>\r\n", list);
-	buf_printf(&b, "List-Unsubscribe: <mailto:%s>\r\n", uaddr);
+	unsub_headers(&b, c, utok, uaddr);
 	buf_adds(&b, "Precedence: list\r\nAuto-Submitted: auto-generated\r\n");
 	buf_adds(&b, "\r\n");
 	buf_add(&b, a->data + a->head_len, a->len - a->head_len);
@@ -688,10 +738,12 @@ sent(const struct smtp_result *res, void *arg)
 	if (store_mq_get(mr->store, sc->id, &q) == 0) {
 		if (res->code == 250) {
 			store_mq_del(mr->store, sc->id);
+			metrics.mail_sent++;
 			log_debug("mail: sent %lld to %s", sc->id, sc->rcpt);
 		} else if (res->code >= 500 || q.attempts + 1 >= GIVE_UP_AFTER) {
 			store_mq_del(mr->store, sc->id);
 			store_sub_bounce(mr->store, q.sub_id, MAIL_BOUNCE_LIMIT);
+			metrics.mail_failed++;
 			log_warn("mail: %s refused: %d %s", sc->rcpt, res->code, res->text);
 		} else {
 			char	why[512];
@@ -703,6 +755,7 @@ sent(const struct smtp_result *res, void *arg)
 				snprintf(why, sizeof(why), "%s", res->text ? res->text :
 				    "no answer from the relay");
 			store_mq_defer(mr->store, sc->id, mq_backoff(q.attempts + 1), why);
+			metrics.mail_deferred++;
 			log_warn("mail: to %s deferred: %s", sc->rcpt, why);
 		}
 		store_mq_clear(&q);
@@ -939,10 +992,12 @@ digest_flush(struct digest *dg)
 		own_head(&m, dg->sub.group, list, dg->sub.address, subject, "digest",
 		    mr->conf->mail_domain);
 		free(subject);
-		buf_printf(&m, "List-Id: <%s.%s>\r\nList-Post: <mailto:%s>\r\n"
-		    "List-Unsubscribe: <mailto:%s>\r\nPrecedence: list\r\n"
+		buf_printf(&m, "List-Id: <%s.%s>\r\nList-Post: <mailto:%s>\r\n",
+		    dg->sub.group, mr->conf->mail_domain, list);
+		unsub_headers(&m, mr->conf, utok, uaddr);
+		buf_printf(&m, "Precedence: list\r\n"
 		    "Content-Type: multipart/digest; boundary=\"confab-digest-%lld\"\r\n\r\n",
-		    dg->sub.group, mr->conf->mail_domain, list, uaddr, dg->sub.id);
+		    dg->sub.id);
 		buf_add(&m, dg->b.data, dg->b.len);
 		buf_printf(&m, "--confab-digest-%lld--\r\n", dg->sub.id);
 		if (store_begin(mr->store) == 0) {

@@ -12,6 +12,7 @@
 #include "lmtp.h"
 #include "secret.h"
 #include "store.h"
+#include "token.h"
 
 #define MAIL_BOUNCE_LIMIT	5	/* bounces before a subscriber is suspended */
 #define MAIL_TOKEN_DAYS		90	/* reply tokens stay valid this long */
@@ -37,6 +38,16 @@ int	mail_subscribe(const struct mail_ctx *, const char *group, const char *addre
 	    const char *thread, int digest, int confirm, const char **why);
 int	mail_unsubscribe(const struct mail_ctx *, const char *group, const char *address,
 	    const char *thread);
+/* A confirm or unsubscribe token from an address or a link, s: 0 genuine and of kind,
+ * -1 forged, malformed or of another kind, -2 expired (*t filled). */
+int	mail_token_parse(const unsigned char *key, const char *s, enum token_kind kind,
+	    struct token *t);
+/* Act on a genuine TOK_CONFIRM (the subscription becomes active) or TOK_UNSUB (it
+ * ends) token: 0 done, 1 nothing to do (the subscription has ended already), -1 store
+ * error. addr and group, unless NULL, get the subscription's. Touches only the store:
+ * a worker thread may call it with a store of its own. */
+int	mail_token_act(struct store *, const struct token *, char *addr, size_t addrlen,
+	    char *group, size_t grouplen);
 /* Articles published so far are not mailed (after a bulk import). */
 int	mail_skip_existing(struct store *);
 

@@ -18,6 +18,7 @@
 #include <event2/event.h>
 #include <openssl/err.h>
 
+#include "metrics.h"
 #include "nntp.h"
 #include "nntp_cmd.h"
 #include "sock.h"
@@ -143,6 +144,7 @@ nntp_accept(struct server *srv, int fd, struct sockaddr *sa, socklen_t salen, in
 		if (!tls && write(fd, busy, sizeof(busy) - 1) < 0)
 			log_debug("%s: %s", host, strerror(errno));
 		close(fd);
+		metrics.nntp_refused++;
 		peer->n++;
 		peer_put(srv, peer);	/* frees it if it was new */
 		return;
@@ -175,6 +177,8 @@ nntp_accept(struct server *srv, int fd, struct sockaddr *sa, socklen_t salen, in
 	s->flush = evtimer_new(srv->base, flushcb, s);
 	LIST_INSERT_HEAD(&srv->sessions, s, entry);
 	srv->nsessions++;
+	metrics.nntp_accepted++;
+	metrics.nntp_open++;
 
 	bufferevent_setcb(s->bev, readcb, writecb, eventcb, s);
 	bufferevent_setwatermark(s->bev, EV_WRITE, NNTP_LOW_WATER, 0);
@@ -194,6 +198,7 @@ nntp_close(struct session *s, const char *why)
 	    "done");
 	LIST_REMOVE(s, entry);
 	srv->nsessions--;
+	metrics.nntp_open--;
 	peer_put(srv, s->peer);
 	event_free(s->idle);
 	event_free(s->flush);
@@ -292,6 +297,7 @@ nntp_reply(struct session *s, const char *fmt, ...)
 	if ((size_t)n > sizeof(line) - 3)
 		n = sizeof(line) - 3;
 	slog(s, LOG_LVL_DEBUG, "> %s", line);
+	metrics_reply(line);
 	line[n++] = '\r';
 	line[n++] = '\n';
 	nntp_write(s, line, (size_t)n);

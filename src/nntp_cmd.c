@@ -14,6 +14,7 @@
 
 #include "auth.h"
 #include "work.h"
+#include "metrics.h"
 #include "nntp.h"
 #include "msg.h"
 #include "nntp_cmd.h"
@@ -970,6 +971,8 @@ post_reply(struct session *s, void *arg)
 {
 	struct postjob	*j = arg;
 
+	if (j->code == 240)
+		metrics.posts_accepted++;	/* (here: post_run may be on a worker) */
 	if (j->code == 240 && j->obid > 0 && s->srv->outbox != NULL) {
 		/* Stored durably; now give the blog a bounded time for its verdict. */
 		slog(s, LOG_LVL_INFO, "queued %s for the blog", j->msgid);
@@ -1351,6 +1354,7 @@ nntp_dispatch(struct session *s, char *line)
 			c = &cmds[i];
 			break;
 		}
+	metrics_cmd(c != NULL ? c->name : NULL);
 	if (c == NULL) {
 		nntp_reply(s, "500 unknown command");
 		return;

@@ -13,6 +13,7 @@
 #include "import.h"
 #include "ingest.h"
 #include "log.h"
+#include "metrics.h"
 #include "poll.h"
 #include "work.h"
 
@@ -275,6 +276,7 @@ job_finish(struct job *j)
 	    "%ld withdrawn, %.2f s", j->source, ok ? "done" : "failed", j->fetches, j->errors,
 	    j->published, j->superseded, j->withdrawn, (double)(t1.tv_sec - j->t0.tv_sec) +
 	    (t1.tv_nsec - j->t0.tv_nsec) / 1e9);
+	metrics_poll(j->source, ok, time(NULL));
 	rec->next = sched_after(j->p, j->source, ok, j->retry_after);
 	job_store(j, job_record, job_recorded, rec);
 }

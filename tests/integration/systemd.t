@@ -31,6 +31,22 @@ SKIP: {
 	$d->stop;
 }
 
+# The HTTP listener's socket (fd name "http") beside NNTP's, [http] listen unused.
+SKIP: {
+	skip 'systemd-socket-activate or curl not installed', 3
+	    unless -x '/usr/bin/systemd-socket-activate' && -x '/usr/bin/curl';
+	my ($port, $hport) = (free_port(), free_port());
+	my $d = Confab->new(start => 0, port => $port, extra => "[http]\nlisten = 127.0.0.1:1\n");
+	$d->{wrapper} = ['systemd-socket-activate', '-l', "127.0.0.1:$port", '-l',
+	    "127.0.0.1:$hport", '--fdname=nntp:http'];
+	$d->start;
+	my $rc = run_cmd(\my $o, 'curl', '-sS', '--max-time', '10', "http://127.0.0.1:$hport/healthz");
+	is($o, "ok\n", 'HTTP answers on the inherited socket');
+	like($d->log, qr/listening on inherited fd:4\(http\)/, 'fd named http picked up');
+	unlike($d->log, qr/listening on 127\.0\.0\.1:1\b/, '[http] listen not opened under socket activation');
+	$d->stop;
+}
+
 # sd_notify: READY, STATUS, RELOADING, STOPPING and WATCHDOG over NOTIFY_SOCKET.
 {
 	my $dir = tempdir(CLEANUP => 1);

@@ -82,6 +82,34 @@ main(void)
 	bad("[store]\nbusy_timeout = -5\n", 2, "busy_timeout");
 	bad("[mail]\nrelay = nowhere\n", 2, "relay");
 
+	bad("[http]\nlisten = 8119\n", 2, "listen: bad address");
+	bad("[http]\nlisten = unix:/run/x\n", 2, "listen: bad address");
+	bad("[http]\nbase_url = lists.example.org\n", 2, "base_url");
+	bad("[http]\nbase_url = https://x.example/?a=1\n", 2, "base_url");
+	bad("[http]\ntls = maybe\n", 2, "tls: 'maybe'");
+	bad("[http]\nmax_body_size = 10\n", 2, "max_body_size");
+	bad("[http]\nmax_header_size = 99999999\n", 2, "max_header_size");
+	bad("[http]\ntimeout = 0\n", 2, "timeout");
+	bad("[http]\nport = 80\n", 2, "unknown key 'port' in section [http]");
+
+	c = load("[http]\n", err, sizeof(err));
+	ok(c != NULL && c->http_listen == NULL && c->http_base_url == NULL &&
+	    c->http_max_body == 65536 && c->http_max_headers == 8192 && c->http_timeout == 30 &&
+	    !c->http_tls, "[http]: off, and the limits' defaults");
+	conf_free(c);
+	c = load("[http]\nlisten = [::1]:8119\nbase_url = https://lists.example.org/x//\n"
+	    "max_body_size = 4096\ntimeout = 5\n", err, sizeof(err));
+	ok(c != NULL && !strcmp(c->http_listen, "[::1]:8119") &&
+	    !strcmp(c->http_base_url, "https://lists.example.org/x") &&
+	    c->http_max_body == 4096 && c->http_timeout == 5,
+	    "[http]: IPv6 listen, base_url without its trailing '/', limits (%s)", err);
+	conf_free(c);
+	c = load("[http]\nlisten = 127.0.0.1:8119\nlisten =\n", err, sizeof(err));
+	ok(c != NULL && c->http_listen == NULL, "[http] listen = (empty): off");
+	conf_free(c);
+	c = load("[http]\ntls = yes\n", err, sizeof(err));
+	ok(c == NULL && strstr(err, "tls_cert"), "[http] tls needs a certificate");
+
 	c = load("[source a]\ntype = rss\n", err, sizeof(err));
 	ok(c == NULL && strstr(err, "needs a url"), "a feed source needs a url");
 	c = load("[source a]\ntype = local\n[source b]\ntype = local\ngroup = blogs.a\n",
