@@ -46,16 +46,12 @@ struct outbox {
 	int			 scanning;	/* a scan on a worker */
 };
 
-struct ticket {
-	struct outbox	*ob;
-	long long	 id;
-};
-
 struct creds {
 	const char	*source, *user, *pass;
 };
 
 static void	deliver(struct outbox *, long long id, const struct creds *);
+static void	deliver_later(struct outbox *, long long id, const struct creds *);
 
 static void
 wait_done(struct outbox_wait *w, int code, const char *msg)
@@ -113,7 +109,9 @@ outbox_deliver(struct outbox *ob, long long id, int timeout, const char *source,
 	evtimer_add(w->timer, &tv);
 	w->next = ob->waits;
 	ob->waits = w;
-	deliver(ob, id, source && user && pass ? &cr : NULL);
+	/* From the loop, not from in here: a verdict at once must not end w before
+	 * the caller has it. */
+	deliver_later(ob, id, source && user && pass ? &cr : NULL);
 	return w;
 }
 
@@ -143,16 +141,59 @@ inflight(struct outbox *ob, long long id, int add)
 }
 
 static time_t
-retry_at(struct outbox *ob, int attempts, int retry_after)
+retry_at(const struct conf *c, int attempts, int retry_after)
 {
-	return time(NULL) + backoff(ob->conf ? ob->conf->retry_interval : 30, attempts - 1,
-	    RETRY_MAX, retry_after, 25);
+	return time(NULL) + backoff(c ? c->retry_interval : 30, attempts - 1, RETRY_MAX,
+	    retry_after, 25);
+}
+
+/* One delivery, from the entry's reading to the blog's answer recorded: the store's
+ * parts in run()s (on a worker with a pool of stores), the rest here. */
+enum { W_NONE, W_VERDICT, W_SEND, W_REFUSED };
+
+struct obwork {
+	struct outbox		*ob;
+	struct conf		*conf;		/* held */
+	long long		 id;
+	char			*cr_source, *cr_user, *cr_pass;	/* as the user, or NULL */
+	time_t			 floor;		/* no retry before: the request surely ended */
+	struct store_outbox	 e;
+	int			 what;		/* the outcome, W_* */
+	int			 code;		/* W_VERDICT, W_REFUSED */
+	char			 msg[512];
+	int			 kick;		/* poll the source again soon */
+	/* The blog's answer. */
+	int			 status, retry_after;
+	char			*body, *error;
+	size_t			 body_len;
+};
+
+static void
+obwork_free(struct obwork *w)
+{
+	store_outbox_clear(&w->e);
+	conf_free(w->conf);
+	free(w->cr_source);
+	free(w->cr_user);
+	if (w->cr_pass != NULL)
+		explicit_bzero(w->cr_pass, strlen(w->cr_pass));
+	free(w->cr_pass);
+	free(w->body);
+	free(w->error);
+	free(w);
+}
+
+static void
+outcome(struct obwork *w, int what, int code, const char *msg)
+{
+	w->what = what;
+	w->code = code;
+	snprintf(w->msg, sizeof(w->msg), "%s", msg ? msg : "");
 }
 
 /* The blog accepted it: publish the comment now with the poster's Message-ID (held
  * comments are stored, and appear when the blog approves them). */
 struct pubctx {
-	struct outbox	*ob;
 	const char	*msgid;
 	struct importer	*im;
 	long long	 comment_id;
@@ -168,23 +209,23 @@ publish_cb(const struct item *it, void *arg)
 }
 
 static void
-accepted(struct outbox *ob, const struct store_outbox *e, const struct fetch_res *r)
+accepted(struct store *st, struct obwork *w)
 {
-	const struct conf_source	*src = conf_source_find(ob->conf, e->source);
+	const struct store_outbox	*e = &w->e;
+	const struct conf_source	*src = conf_source_find(w->conf, e->source);
 	struct ingest_result		 res;
 	struct pubctx			 pc;
 
 	memset(&pc, 0, sizeof(pc));
-	pc.ob = ob;
 	pc.msgid = e->msgid;
-	if (src == NULL || store_begin(ob->store) == -1)
+	if (src == NULL || store_begin(st) == -1)
 		goto fallback;
-	pc.im = importer_new(ob->store, ob->conf, src, ob->key);
-	if (pc.im == NULL || ingest_buffer(r->body, r->body_len, "response", publish_cb, &pc,
-	    &res) == -1 || pc.comment_id == 0 || store_outbox_finish(ob->store, e->id,
+	pc.im = importer_new(st, w->conf, src, w->ob->key);
+	if (pc.im == NULL || ingest_buffer(w->body, w->body_len, "response", publish_cb, &pc,
+	    &res) == -1 || pc.comment_id == 0 || store_outbox_finish(st, e->id,
 	    OB_DELIVERED, pc.comment_id, NULL) == -1 || importer_publish(pc.im) == -1 ||
-	    store_commit(ob->store) == -1) {
-		store_rollback(ob->store);
+	    store_commit(st) == -1) {
+		store_rollback(st);
 		importer_free(pc.im);
 		goto fallback;
 	}
@@ -193,108 +234,160 @@ accepted(struct outbox *ob, const struct store_outbox *e, const struct fetch_res
 	return;
 fallback:
 	/* Delivered, but the answer could not be used: the next sync matches it. */
-	store_outbox_finish(ob->store, e->id, OB_DELIVERED, 0, NULL);
+	store_outbox_finish(st, e->id, OB_DELIVERED, 0, NULL);
 	log_warn("%s: %s delivered; its comment id will be matched on the next sync",
 	    e->source, e->msgid);
-	if (ob->poller)
-		poller_kick(ob->poller, e->source);
+	w->kick = 1;
+}
+
+static void
+answer_run(struct store *st, void *arg)
+{
+	struct obwork		*w = arg;
+	struct store_outbox	*e = &w->e;
+	json_t			*j = NULL;
+	const char		*code = NULL, *message = NULL;
+	char			 why[512];
+
+	store_outbox_clear(e);
+	if (store_outbox_get(st, w->id, e) != 0) {
+		memset(e, 0, sizeof(*e));
+		return;
+	}
+	if (w->status >= 400 && w->status < 500 && w->body_len > 0 &&
+	    (j = json_loadb(w->body, w->body_len, 0, NULL)) != NULL) {
+		code = json_string_value(json_object_get(j, "code"));
+		message = json_string_value(json_object_get(j, "message"));
+	}
+	if (w->status == 201 || w->status == 200) {
+		accepted(st, w);
+		outcome(w, W_VERDICT, 240, "accepted by the blog");
+	} else if (w->status == 409 && code && !strcmp(code, "comment_duplicate") &&
+	    e->attempts > 1) {
+		/* An earlier attempt got through before we heard back. */
+		store_outbox_finish(st, w->id, OB_DELIVERED, 0, NULL);
+		log_info("%s: %s was delivered by an earlier attempt", e->source, e->msgid);
+		w->kick = 1;
+		outcome(w, W_VERDICT, 240, "accepted by the blog");
+	} else if (w->status >= 400 && w->status < 500 && w->status != 408 &&
+	    w->status != 429) {
+		snprintf(why, sizeof(why), "%s: %s", code ? code : "refused",
+		    message ? message : "the blog refused the comment");
+		/* The blog's message may hold HTML entities or tags; keep one plain line. */
+		why[strcspn(why, "\r\n")] = '\0';
+		store_outbox_finish(st, w->id, OB_REFUSED, 0, why);
+		log_info("%s: %s refused: %s", e->source, e->msgid, why);
+		outcome(w, W_REFUSED, 441, why);
+	} else {
+		if (w->status)
+			snprintf(why, sizeof(why), "blog answered HTTP %d", w->status);
+		else
+			snprintf(why, sizeof(why), "%s", w->error ? w->error : "no answer");
+		store_outbox_retry(st, w->id, retry_at(w->conf, e->attempts, w->retry_after),
+		    why);
+		log_warn("%s: %s not delivered (%s); will retry", e->source, e->msgid, why);
+		outcome(w, W_VERDICT, 240, "queued for the blog");
+	}
+	json_decref(j);
+}
+
+static void
+answer_done(void *arg, int ok)
+{
+	struct obwork	*w = arg;
+	struct outbox	*ob = w->ob;
+
+	inflight(ob, w->id, -1);
+	if (ok && !event_base_got_exit(ob->base)) {
+		if (w->kick && ob->poller != NULL)
+			poller_kick(ob->poller, w->e.source);
+		if (w->what == W_VERDICT)
+			verdict(ob, w->id, w->code, w->msg);
+		else if (w->what == W_REFUSED && verdict(ob, w->id, 441, w->msg) == 0 &&
+		    ob->refused != NULL)
+			ob->refused(&w->e, w->msg, ob->refused_arg);
+	}
+	obwork_free(w);
+}
+
+/* The blog's answer (or none): recorded, then told. */
+static void
+answer(struct obwork *w, int status, const char *body, size_t len, const char *error,
+    int retry_after)
+{
+	w->status = status;
+	w->retry_after = retry_after;
+	w->body_len = len;
+	w->body = xmalloc(len + 1);
+	if (len > 0)
+		memcpy(w->body, body, len);
+	w->body[len] = '\0';
+	w->error = error != NULL ? xstrdup(error) : NULL;
+	w->what = W_NONE;
+	work_store(w->ob->workers, w->ob->pool, w->ob->store, answer_run, answer_done, w);
 }
 
 static void
 delivered(const struct fetch_res *r, void *arg)
 {
-	struct ticket		*t = arg;
-	struct outbox		*ob = t->ob;
-	struct store_outbox	 e;
-	json_t			*j = NULL;
-	const char		*code = NULL, *message = NULL;
-	char			 why[512];
-	long long		 id = t->id;
+	answer(arg, r->status, r->body, r->body_len, r->error, r->retry_after);
+}
 
-	free(t);
-	inflight(ob, id, -1);
-	if (store_outbox_get(ob->store, id, &e) != 0)
+/* The entry read and, if it is to go, its attempt counted durably before the request
+ * leaves. */
+static void
+attempt_run(struct store *st, void *arg)
+{
+	struct obwork			*w = arg;
+	struct store_outbox		*e = &w->e;
+	const struct conf_source	*src;
+	time_t				 now, next;
+
+	if (store_outbox_get(st, w->id, e) != 0) {
+		memset(e, 0, sizeof(*e));
 		return;
-	if (r->status >= 400 && r->status < 500 && r->body_len > 0 &&
-	    (j = json_loadb(r->body, r->body_len, 0, NULL)) != NULL) {
-		code = json_string_value(json_object_get(j, "code"));
-		message = json_string_value(json_object_get(j, "message"));
 	}
-	if (r->status == 201 || r->status == 200) {
-		accepted(ob, &e, r);
-		verdict(ob, id, 240, "accepted by the blog");
-	} else if (r->status == 409 && code && !strcmp(code, "comment_duplicate") &&
-	    e.attempts > 1) {
-		/* An earlier attempt got through before we heard back. */
-		store_outbox_finish(ob->store, id, OB_DELIVERED, 0, NULL);
-		log_info("%s: %s was delivered by an earlier attempt", e.source, e.msgid);
-		if (ob->poller)
-			poller_kick(ob->poller, e.source);
-		verdict(ob, id, 240, "accepted by the blog");
-	} else if (r->status >= 400 && r->status < 500 && r->status != 408 &&
-	    r->status != 429) {
-		snprintf(why, sizeof(why), "%s: %s", code ? code : "refused",
-		    message ? message : "the blog refused the comment");
-		/* The blog's message may hold HTML entities or tags; keep one plain line. */
-		why[strcspn(why, "\r\n")] = '\0';
-		store_outbox_finish(ob->store, id, OB_REFUSED, 0, why);
-		log_info("%s: %s refused: %s", e.source, e.msgid, why);
-		if (verdict(ob, id, 441, why) == 0 && ob->refused != NULL)
-			ob->refused(&e, why, ob->refused_arg);
-	} else {
-		if (r->status)
-			snprintf(why, sizeof(why), "blog answered HTTP %d", r->status);
-		else
-			snprintf(why, sizeof(why), "%s", r->error);
-		store_outbox_retry(ob->store, id, retry_at(ob, e.attempts, r->retry_after), why);
-		log_warn("%s: %s not delivered (%s); will retry", e.source, e.msgid, why);
-		verdict(ob, id, 240, "queued for the blog");
+	if (e->state != OB_PENDING) {
+		outcome(w, W_VERDICT, e->state == OB_REFUSED ? 441 : 240,
+		    e->state == OB_REFUSED ? e->last_error : "accepted by the blog");
+		return;
 	}
-	json_decref(j);
-	store_outbox_clear(&e);
+	if ((src = conf_source_find(w->conf, e->source)) == NULL ||
+	    src->type != SRC_WORDPRESS) {
+		store_outbox_retry(st, w->id, time(NULL) + RETRY_MAX, "source not configured");
+		outcome(w, W_VERDICT, 240, "queued");
+		return;
+	}
+	/* 1: another front end took it first (or it is no longer due). Not due again
+	 * before this request has surely ended: no front end sharing the store sends it
+	 * meanwhile. */
+	now = time(NULL);
+	next = retry_at(w->conf, e->attempts + 1, -1);
+	if (next < now + w->floor)
+		next = now + w->floor;
+	if (store_outbox_attempt(st, w->id, now, next) == 0)
+		w->what = W_SEND;
 }
 
 static void
-deliver(struct outbox *ob, long long id, const struct creds *cr)
+send_request(struct obwork *w)
 {
-	const struct conf_source	*src;
-	struct store_outbox		 e;
+	struct outbox			*ob = w->ob;
+	const struct store_outbox	*e = &w->e;
+	const struct conf_source	*src = conf_source_find(w->conf, e->source);
 	struct fetch_req		 req;
-	struct ticket			*t;
 	json_t				*body;
-	char				*url = NULL, *json = NULL;
-	time_t				 now, next;
+	char				*url, *json;
+	int				 as_user = w->cr_source != NULL &&
+					    !strcmp(w->cr_source, e->source);
 
-	if (inflight(ob, id, 0) || ob->conf == NULL || store_outbox_get(ob->store, id, &e) != 0)
-		return;
-	if (e.state != OB_PENDING) {
-		verdict(ob, id, e.state == OB_REFUSED ? 441 : 240, e.state == OB_REFUSED ?
-		    e.last_error : "accepted by the blog");
-		goto done;
-	}
-	if ((src = conf_source_find(ob->conf, e.source)) == NULL || src->type != SRC_WORDPRESS) {
-		store_outbox_retry(ob->store, id, time(NULL) + RETRY_MAX, "source not configured");
-		verdict(ob, id, 240, "queued");
-		goto done;
-	}
-	/* Count the attempt durably before the request leaves; 1: another front end
-	 * took it first (or it is no longer due). Not due again before this request
-	 * has surely ended: no front end sharing the store sends it meanwhile. */
-	now = time(NULL);
-	next = retry_at(ob, e.attempts + 1, -1);
-	if (next < now + fetcher_timeout(ob->fetch) + 5)
-		next = now + fetcher_timeout(ob->fetch) + 5;
-	if (store_outbox_attempt(ob->store, id, now, next) != 0)
-		goto done;
-	if (cr != NULL && strcmp(cr->source, e.source) != 0)
-		cr = NULL;
-	if (cr != NULL)		/* the user's own name and address come from WordPress */
-		body = json_pack("{s:I, s:I, s:s}", "post", (json_int_t)e.post_id, "parent",
-		    (json_int_t)e.parent_id, "content", e.html);
+	if (as_user)		/* the user's own name and address come from WordPress */
+		body = json_pack("{s:I, s:I, s:s}", "post", (json_int_t)e->post_id, "parent",
+		    (json_int_t)e->parent_id, "content", e->html);
 	else
-		body = json_pack("{s:I, s:I, s:s, s:s, s:s}", "post", (json_int_t)e.post_id,
-		    "parent", (json_int_t)e.parent_id, "content", e.html, "author_name",
-		    e.author ? e.author : "", "author_email", e.email ? e.email : "");
+		body = json_pack("{s:I, s:I, s:s, s:s, s:s}", "post", (json_int_t)e->post_id,
+		    "parent", (json_int_t)e->parent_id, "content", e->html, "author_name",
+		    e->author ? e->author : "", "author_email", e->email ? e->email : "");
 	json = json_dumps(body, JSON_COMPACT);
 	json_decref(body);
 	url = wp_rest_url(src->url, "/wp/v2/comments", NULL);
@@ -304,28 +397,84 @@ deliver(struct outbox *ob, long long id, const struct creds *cr)
 	req.content_type = "application/json";
 	req.body = json;
 	req.body_len = strlen(json);
-	if (cr != NULL) {
-		req.user = cr->user;
-		req.password = cr->pass;
+	if (as_user) {
+		req.user = w->cr_user;
+		req.password = w->cr_pass;
 	} else if (src->user != NULL && src->app_password != NULL) {
 		req.user = src->user;
 		req.password = src->app_password;
 	}
-	t = xcalloc(1, sizeof(*t));
-	t->ob = ob;
-	t->id = id;
-	inflight(ob, id, 1);
-	if (fetch_start(ob->fetch, &req, delivered, t) == -1) {
-		inflight(ob, id, -1);
-		free(t);
-		store_outbox_retry(ob->store, id, retry_at(ob, e.attempts + 1, -1), "cannot start");
-		verdict(ob, id, 240, "queued");
-	}
-	log_debug("%s: delivering %s (attempt %d)", e.source, e.msgid, e.attempts + 1);
-done:
+	log_debug("%s: delivering %s (attempt %d)", e->source, e->msgid, e->attempts + 1);
+	if (fetch_start(ob->fetch, &req, delivered, w) == -1)
+		answer(w, 0, NULL, 0, "cannot start the request", -1);
 	free(url);
 	free(json);
-	store_outbox_clear(&e);
+}
+
+static void
+attempt_done(void *arg, int ok)
+{
+	struct obwork	*w = arg;
+	struct outbox	*ob = w->ob;
+
+	if (ok && w->what == W_SEND && !event_base_got_exit(ob->base)) {
+		send_request(w);	/* still in flight */
+		return;
+	}
+	inflight(ob, w->id, -1);
+	if (ok && w->what == W_VERDICT && !event_base_got_exit(ob->base))
+		verdict(ob, w->id, w->code, w->msg);
+	obwork_free(w);
+}
+
+static struct obwork *
+obwork_new(struct outbox *ob, long long id, const struct creds *cr)
+{
+	struct obwork	*w = xcalloc(1, sizeof(*w));
+
+	w->ob = ob;
+	w->conf = conf_hold(ob->conf);
+	w->id = id;
+	if (cr != NULL) {
+		w->cr_source = xstrdup(cr->source);
+		w->cr_user = xstrdup(cr->user);
+		w->cr_pass = xstrdup(cr->pass);
+	}
+	w->floor = fetcher_timeout(ob->fetch) + 5;
+	return w;
+}
+
+static void
+deliver(struct outbox *ob, long long id, const struct creds *cr)
+{
+	if (inflight(ob, id, 0) || ob->conf == NULL)
+		return;
+	inflight(ob, id, 1);	/* from the reading to the answer recorded */
+	work_store(ob->workers, ob->pool, ob->store, attempt_run, attempt_done,
+	    obwork_new(ob, id, cr));
+}
+
+static void
+deliver_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	struct obwork	*w = arg;
+
+	if (inflight(w->ob, w->id, 0) || w->ob->conf == NULL) {
+		obwork_free(w);
+		return;
+	}
+	inflight(w->ob, w->id, 1);
+	work_store(w->ob->workers, w->ob->pool, w->ob->store, attempt_run, attempt_done, w);
+}
+
+static void
+deliver_later(struct outbox *ob, long long id, const struct creds *cr)
+{
+	struct timeval	tv = { 0, 0 };
+
+	if (ob->conf == NULL)
+		return;
+	event_base_once(ob->base, -1, EV_TIMEOUT, deliver_cb, obwork_new(ob, id, cr), &tv);
 }
 
 static int
