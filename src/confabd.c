@@ -616,6 +616,8 @@ main(int argc, char *argv[])
 	outbox_set_conf(srv.outbox, srv.conf, poller);
 	lmtp = lmtp_new(srv.base, &lmtp_h);
 	mailer = mailer_new(srv.base, srv.store, srv.key);
+	if (srv.pool != NULL)
+		mailer_set_async(mailer, srv.workers, srv.pool);
 	outbox_on_refused(srv.outbox, outbox_refused, NULL);
 	mail_setup(srv.conf);
 	if (gethostname(beat_owner, sizeof(beat_owner) - 24) == -1)

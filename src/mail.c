@@ -20,6 +20,7 @@
 #include "smtp.h"
 #include "token.h"
 #include "trim.h"
+#include "work.h"
 
 
 #define SEND_PARALLEL	4	/* SMTP transactions at once */
@@ -639,7 +640,13 @@ mail_receive(const struct mail_ctx *m, const char *mail_from, const char *rcpt,
 	}
 }
 
-/* Outbound. */
+/* Outbound.
+ *
+ * A round (on a tick, a kick, or a send finished) does the store's part at once: new
+ * articles queued, a digest made when due, rows left "sending" by a stopped confabd
+ * dropped, and the next due mails read, rendered and claimed. With a pool of stores
+ * (PostgreSQL) it runs on a worker, one round at a time; the SMTP transactions start
+ * here, on the loop, and what became of each is recorded the same way. */
 
 struct mailer {
 	struct event_base	*base;
@@ -650,19 +657,25 @@ struct mailer {
 	struct event		*kickev;	/* now (a separate event: activating the
 						 * persistent one would push its schedule) */
 	int			 sending;
+	struct workers		*workers;	/* mailer_set_async() */
+	struct store_pool	*pool;
+	int			 busy;		/* a round under way */
+	int			 again;		/* 1 send, 2 scan too: after it */
 };
 
-struct sendctx {
-	struct mailer	*mr;
-	long long	 id;
-	char		*rcpt;
+/* What the store's part of outbound mail works with: a store (maybe a worker's), the
+ * configuration of the round (held), the key. */
+struct mctx {
+	struct store		*st;
+	const struct conf	*c;
+	const unsigned char	*key;
 };
 
 /* A list mail made from a stored article for one subscriber; caller owns. */
 static char *
-list_mail(struct mailer *mr, const struct store_sub *sub, const struct store_article *a)
+list_mail(const struct mctx *mc, const struct store_sub *sub, const struct store_article *a)
 {
-	const struct conf	*c = mr->conf;
+	const struct conf	*c = mc->c;
 	static const char	*keep[] = { "Subject", "Date", "Message-ID", "References",
 	    "In-Reply-To", "Archived-At", "MIME-Version", "Content-Type",
 	    "Content-Transfer-Encoding", NULL };
@@ -673,7 +686,7 @@ list_mail(struct mailer *mr, const struct store_sub *sub, const struct store_art
 	const char		*blog;
 	int			 i;
 
-	if (store_group_get(mr->store, sub->group, &g) != 0)
+	if (store_group_get(mc->st, sub->group, &g) != 0)
 		return NULL;
 	blog = g.description && *g.description ? g.description : g.name;
 	from = msg_header(a->data, a->head_len, "From");
@@ -682,8 +695,8 @@ list_mail(struct mailer *mr, const struct store_sub *sub, const struct store_art
 	xasprintf(&tmp, "%s via %s", *name ? name : "Anonymous", blog);
 	phrase = rfc2047_encode(tmp, RFC2047_PHRASE, 6);
 	free(tmp);
-	tok = make_token(mr->key, TOK_REPLY, sub->id, a->id, sub->group_id, MAIL_TOKEN_DAYS);
-	utok = make_token(mr->key, TOK_UNSUB, sub->id, 0, sub->group_id, 365);
+	tok = make_token(mc->key, TOK_REPLY, sub->id, a->id, sub->group_id, MAIL_TOKEN_DAYS);
+	utok = make_token(mc->key, TOK_UNSUB, sub->id, 0, sub->group_id, 365);
 	list = mailaddr_make(MAILADDR_POST, sub->group, c->mail_domain);
 	raddr = mailaddr_make(MAILADDR_REPLY, tok, c->mail_domain);
 	uaddr = mailaddr_make(MAILADDR_UNSUB, utok, c->mail_domain);
@@ -719,7 +732,7 @@ list_mail(struct mailer *mr, const struct store_sub *sub, const struct store_art
 	return buf_steal(&b);
 }
 
-static void	mailer_send_due(struct mailer *);
+static void	round_start(struct mailer *, int scan);
 
 static time_t
 mq_backoff(int attempts)
@@ -727,129 +740,172 @@ mq_backoff(int attempts)
 	return time(NULL) + backoff(RETRY_FIRST, attempts - 1, RETRY_MAX, -1, 0);
 }
 
+/* What became of one mail, recorded. */
+enum { F_SENT, F_FAILED, F_DEFERRED, F_GONE };
+
+struct fate {
+	struct mailer	*mr;
+	long long	 id;
+	char		*rcpt;
+	int		 code;		/* the relay's, 0 none */
+	char		 why[512];
+	int		 what;		/* F_* */
+};
+
+static void
+fate_run(struct store *st, void *arg)
+{
+	struct fate	*f = arg;
+	struct store_mq	 q;
+
+	if (store_mq_get(st, f->id, &q) != 0) {
+		f->what = F_GONE;
+		return;
+	}
+	if (f->code == 250) {
+		store_mq_del(st, f->id);
+		f->what = F_SENT;
+		log_debug("mail: sent %lld to %s", f->id, f->rcpt);
+	} else if (f->code >= 500 || q.attempts + 1 >= GIVE_UP_AFTER) {
+		store_mq_del(st, f->id);
+		store_sub_bounce(st, q.sub_id, MAIL_BOUNCE_LIMIT);
+		f->what = F_FAILED;
+		log_warn("mail: %s refused: %s", f->rcpt, f->why);
+	} else {
+		store_mq_defer(st, f->id, mq_backoff(q.attempts + 1), f->why);
+		f->what = F_DEFERRED;
+		log_warn("mail: to %s deferred: %s", f->rcpt, f->why);
+	}
+	store_mq_clear(&q);
+}
+
+static void
+fate_done(void *arg, int ok)
+{
+	struct fate	*f = arg;
+	struct mailer	*mr = f->mr;
+
+	if (ok && f->what == F_SENT)
+		metrics.mail_sent++;
+	else if (ok && f->what == F_FAILED)
+		metrics.mail_failed++;
+	else if (ok && f->what == F_DEFERRED)
+		metrics.mail_deferred++;
+	free(f->rcpt);
+	free(f);
+	if (!event_base_got_exit(mr->base))
+		round_start(mr, 0);	/* room for the next */
+}
+
+static void
+fate(struct mailer *mr, long long id, const char *rcpt, int code, const char *text)
+{
+	struct fate	*f = xcalloc(1, sizeof(*f));
+
+	f->mr = mr;
+	f->id = id;
+	f->rcpt = xstrdup(rcpt);
+	f->code = code;
+	if (code)
+		snprintf(f->why, sizeof(f->why), "%d %s", code, text ? text : "");
+	else
+		snprintf(f->why, sizeof(f->why), "%s", text ? text : "no answer from the relay");
+	work_store(mr->workers, mr->pool, mr->store, fate_run, fate_done, f);
+}
+
+struct sendctx {
+	struct mailer	*mr;
+	long long	 id;
+	char		*rcpt;
+};
+
 static void
 sent(const struct smtp_result *res, void *arg)
 {
 	struct sendctx	*sc = arg;
-	struct mailer	*mr = sc->mr;
-	struct store_mq	 q;
 
-	mr->sending--;
-	if (store_mq_get(mr->store, sc->id, &q) == 0) {
-		if (res->code == 250) {
-			store_mq_del(mr->store, sc->id);
-			metrics.mail_sent++;
-			log_debug("mail: sent %lld to %s", sc->id, sc->rcpt);
-		} else if (res->code >= 500 || q.attempts + 1 >= GIVE_UP_AFTER) {
-			store_mq_del(mr->store, sc->id);
-			store_sub_bounce(mr->store, q.sub_id, MAIL_BOUNCE_LIMIT);
-			metrics.mail_failed++;
-			log_warn("mail: %s refused: %d %s", sc->rcpt, res->code, res->text);
-		} else {
-			char	why[512];
-
-			if (res->code)
-				snprintf(why, sizeof(why), "%d %s", res->code,
-				    res->text ? res->text : "");
-			else
-				snprintf(why, sizeof(why), "%s", res->text ? res->text :
-				    "no answer from the relay");
-			store_mq_defer(mr->store, sc->id, mq_backoff(q.attempts + 1), why);
-			metrics.mail_deferred++;
-			log_warn("mail: to %s deferred: %s", sc->rcpt, why);
-		}
-		store_mq_clear(&q);
-	}
+	sc->mr->sending--;
+	fate(sc->mr, sc->id, sc->rcpt, res->code, res->text);
 	free(sc->rcpt);
 	free(sc);
-	mailer_send_due(mr);
 }
 
+/* A mail claimed for sending, ready to go. */
+struct prepared {
+	long long	 id;
+	char		*rcpt, *from, *data;
+};
+
+struct round {
+	struct mailer	*mr;
+	struct conf	*conf;		/* held */
+	struct mctx	 mc;
+	int		 scan;		/* new articles, digests, stale rows too */
+	int		 slots;		/* mails it may make ready */
+	struct prepared	*p;
+	int		 np;
+};
+
 static int
-send_one(long long id, void *arg)
+prepare_one(long long id, void *arg)
 {
-	struct mailer		*mr = arg;
+	struct round		*r = arg;
+	const struct mctx	*mc = &r->mc;
 	struct store_mq		 q;
 	struct store_sub	 sub;
 	struct store_article	 a;
-	struct smtp_msg		 msg;
-	struct sendctx		*sc;
-	const char		*rcpts[1];
-	char			*data = NULL, *btok = NULL, *bounce = NULL;
+	struct prepared		*p;
+	char			*data = NULL, *btok;
 
 	memset(&sub, 0, sizeof(sub));
-	if (mr->sending >= SEND_PARALLEL)
+	if (r->np >= r->slots)
 		return 1;
-	if (store_mq_get(mr->store, id, &q) != 0)
+	if (store_mq_get(mc->st, id, &q) != 0)
 		return 0;
-	if (store_sub_get(mr->store, q.sub_id, &sub) != 0 ||
+	if (store_sub_get(mc->st, q.sub_id, &sub) != 0 ||
 	    (q.kind == MQ_ARTICLE && sub.state != SUB_ACTIVE)) {
-		store_mq_del(mr->store, id);	/* gone or suspended meanwhile */
+		store_mq_del(mc->st, id);	/* gone or suspended meanwhile */
 		store_sub_clear(&sub);
 		store_mq_clear(&q);
 		return 0;
 	}
 	if (q.kind == MQ_PREPARED)
 		data = xstrdup(q.data ? q.data : "");
-	else if (store_article_by_id(mr->store, q.article_id, &a) == 0) {
+	else if (store_article_by_id(mc->st, q.article_id, &a) == 0) {
 		if (a.live)
-			data = list_mail(mr, &sub, &a);
+			data = list_mail(mc, &sub, &a);
 		store_article_clear(&a);
 	}
 	if (data == NULL) {
-		store_mq_del(mr->store, id);
+		store_mq_del(mc->st, id);
 		goto done;
 	}
 	/* At most once: marked before it leaves; a crash now loses it rather than
 	 * sending it twice. 1: another front end took it first. */
-	if (store_mq_claim(mr->store, id, MQ_SENDING, time(NULL)) != 0)
+	if (store_mq_claim(mc->st, id, MQ_SENDING, time(NULL)) != 0) {
+		free(data);
 		goto done;
-	btok = make_token(mr->key, TOK_BOUNCE, sub.id, q.article_id > 0 ? q.article_id : 0,
-	    sub.group_id, 30);
-	bounce = mailaddr_make(MAILADDR_BOUNCE, btok, mr->conf->mail_domain);
-	rcpts[0] = sub.address;
-	memset(&msg, 0, sizeof(msg));
-	msg.relay = mr->conf->mail_relay;
-	msg.helo = mr->conf->hostname;
-	msg.from = bounce;
-	msg.rcpts = rcpts;
-	msg.nrcpts = 1;
-	msg.data = data;
-	msg.len = strlen(data);
-	sc = xcalloc(1, sizeof(*sc));
-	sc->mr = mr;
-	sc->id = id;
-	sc->rcpt = xstrdup(sub.address);
-	mr->sending++;
-	if (smtp_send(mr->base, &msg, sent, sc) == -1) {
-		mr->sending--;
-		store_mq_defer(mr->store, id, mq_backoff(q.attempts + 1),
-		    "cannot start sending to the relay");
-		free(sc->rcpt);
-		free(sc);
 	}
-done:
-	free(data);
+	btok = make_token(mc->key, TOK_BOUNCE, sub.id, q.article_id > 0 ? q.article_id : 0,
+	    sub.group_id, 30);
+	r->p = xreallocarray(r->p, (size_t)r->np + 1, sizeof(*r->p));
+	p = &r->p[r->np++];
+	p->id = id;
+	p->rcpt = xstrdup(sub.address);
+	p->from = mailaddr_make(MAILADDR_BOUNCE, btok, mc->c->mail_domain);
+	p->data = data;
 	free(btok);
-	free(bounce);
+done:
 	store_sub_clear(&sub);
 	store_mq_clear(&q);
 	return 0;
 }
 
-static void
-mailer_send_due(struct mailer *mr)
-{
-	if (mr->conf == NULL || mr->conf->mail_domain == NULL)
-		return;
-	store_mq_due(mr->store, time(NULL), SEND_PARALLEL * 4, send_one, mr);
-}
-
 /* New articles: queue one mail per subscriber. Edits (version > 1) are not mailed. */
 struct enq {
-	struct mailer	*mr;
-	long long	 last;
-	long		 queued;
+	const struct mctx	*mc;
+	long long		 last;
+	long			 queued;
 };
 
 static int
@@ -858,10 +914,10 @@ enqueue_sub(const struct store_sub *sub, void *arg)
 	struct enq	*e = arg;
 
 	if (sub->mode == SUB_DIGEST) {	/* collected for the daily digest */
-		store_mq_add(e->mr->store, sub->id, e->last, MQ_DIGEST_ITEM, NOT_DUE, NULL, 0);
+		store_mq_add(e->mc->st, sub->id, e->last, MQ_DIGEST_ITEM, NOT_DUE, NULL, 0);
 		return 0;
 	}
-	if (store_mq_add(e->mr->store, sub->id, e->last, MQ_ARTICLE, time(NULL), NULL, 0) == 0)
+	if (store_mq_add(e->mc->st, sub->id, e->last, MQ_ARTICLE, time(NULL), NULL, 0) == 0)
 		e->queued++;
 	return 0;
 }
@@ -889,72 +945,75 @@ enqueue_article(long long id, const char *msgid, int version, const char *over, 
 		    refs);
 	} else
 		snprintf(root, sizeof(root), "%s", msgid);
-	if ((n = store_article_groups(e->mr->store, id, gids, 8)) <= 0)
+	if ((n = store_article_groups(e->mc->st, id, gids, 8)) <= 0)
 		return 0;
 	for (i = 0; i < n; i++)
-		store_sub_for(e->mr->store, gids[i], root, enqueue_sub, e);
+		store_sub_for(e->mc->st, gids[i], root, enqueue_sub, e);
 	return 0;
 }
 
 static void
-mailer_scan(struct mailer *mr)
+mailer_scan(const struct mctx *mc)
 {
 	struct enq	 e;
 	char		*v = NULL, num[32];
 
-	if (mr->conf == NULL || mr->conf->mail_domain == NULL)
-		return;
 	memset(&e, 0, sizeof(e));
-	e.mr = mr;
+	e.mc = mc;
 	/* The cursor read and moved in one write transaction: front ends sharing the
 	 * store take turns, and no article is queued twice. */
-	if (store_begin(mr->store) == -1)
+	if (store_begin(mc->st) == -1)
 		return;
-	if (store_meta_get(mr->store, "mail.cursor", &v) != 0 || v == NULL) {
-		store_rollback(mr->store);
+	if (store_meta_get(mc->st, "mail.cursor", &v) != 0 || v == NULL) {
+		store_rollback(mc->st);
 		return;
 	}
 	e.last = atoll(v);
 	free(v);
-	store_articles_after(mr->store, e.last, 1000, enqueue_article, &e);
+	store_articles_after(mc->st, e.last, 1000, enqueue_article, &e);
 	snprintf(num, sizeof(num), "%lld", e.last);
-	store_meta_put(mr->store, "mail.cursor", num);
-	if (store_commit(mr->store) == -1)
-		store_rollback(mr->store);
+	store_meta_put(mc->st, "mail.cursor", num);
+	if (store_commit(mc->st) == -1)
+		store_rollback(mc->st);
 	else if (e.queued)
 		log_info("mail: %ld mails queued", e.queued);
 }
 
-void
-mailer_refused(struct mailer *mr, const char *group, const char *address,
-    const char *msgid, const char *html, const char *why)
+/* The blog refused a comment: its author told, if a subscriber. */
+struct refusal {
+	struct mailer	*mr;
+	struct conf	*conf;		/* held */
+	char		*group, *address, *msgid, *html, *why;
+};
+
+static void
+refusal_run(struct store *st, void *arg)
 {
+	struct refusal		*rf = arg;
+	const char		*domain = rf->conf->mail_domain;
 	struct store_group	 g;
 	struct store_sub	 sub;
 	struct buf		 b;
 	char			*list, *text;
 
-	if (mr->conf == NULL || mr->conf->mail_domain == NULL || address == NULL ||
-	    store_group_get(mr->store, group, &g) != 0)
+	if (store_group_get(st, rf->group, &g) != 0)
 		return;
-	if (store_sub_find(mr->store, g.id, "", address, &sub) != 0) {
+	if (store_sub_find(st, g.id, "", rf->address, &sub) != 0) {
 		store_group_clear(&g);
 		return;		/* not a subscriber: not our business to mail them */
 	}
-	list = mailaddr_make(MAILADDR_POST, g.name, mr->conf->mail_domain);
-	text = html2text(html ? html : "", html ? strlen(html) : 0, 72);
+	list = mailaddr_make(MAILADDR_POST, g.name, domain);
+	text = html2text(rf->html, strlen(rf->html), 72);
 	buf_init(&b);
 	own_head(&b, g.name, list, sub.address, "Your reply could not be posted", "refused",
-	    mr->conf->mail_domain);
+	    domain);
 	buf_printf(&b, "In-Reply-To: %s\r\nAuto-Submitted: auto-replied\r\n"
 	    "Content-Type: text/plain; charset=UTF-8\r\nContent-Transfer-Encoding: 8bit\r\n\r\n"
 	    "The blog did not take your reply %s:\r\n\r\n    %s\r\n\r\n"
-	    "This is what you wrote:\r\n\r\n", msgid, msgid, why);
+	    "This is what you wrote:\r\n\r\n", rf->msgid, rf->msgid, rf->why);
 	buf_adds(&b, text);	/* smtp.c sends its bare LFs as CRLF */
-	if (store_mq_add(mr->store, sub.id, 0, MQ_PREPARED, time(NULL),
-	    b.data, b.len) == 0)
-		log_info("mail: told %s that %s was refused", sub.address, msgid);
-	mailer_kick(mr);
+	if (store_mq_add(st, sub.id, 0, MQ_PREPARED, time(NULL), b.data, b.len) == 0)
+		log_info("mail: told %s that %s was refused", sub.address, rf->msgid);
 	buf_free(&b);
 	free(list);
 	free(text);
@@ -962,10 +1021,45 @@ mailer_refused(struct mailer *mr, const char *group, const char *address,
 	store_group_clear(&g);
 }
 
+static void
+refusal_done(void *arg, int ok)
+{
+	struct refusal	*rf = arg;
+
+	if (!event_base_got_exit(rf->mr->base))
+		mailer_kick(rf->mr);
+	conf_free(rf->conf);
+	free(rf->group);
+	free(rf->address);
+	free(rf->msgid);
+	free(rf->html);
+	free(rf->why);
+	free(rf);
+}
+
+void
+mailer_refused(struct mailer *mr, const char *group, const char *address,
+    const char *msgid, const char *html, const char *why)
+{
+	struct refusal	*rf;
+
+	if (mr->conf == NULL || mr->conf->mail_domain == NULL || address == NULL)
+		return;
+	rf = xcalloc(1, sizeof(*rf));
+	rf->mr = mr;
+	rf->conf = conf_hold(mr->conf);
+	rf->group = xstrdup(group);
+	rf->address = xstrdup(address);
+	rf->msgid = xstrdup(msgid);
+	rf->html = xstrdup(html ? html : "");
+	rf->why = xstrdup(why);
+	work_store(mr->workers, mr->pool, mr->store, refusal_run, refusal_done, rf);
+}
+
 /* Daily digests: one MIME digest (RFC 2046 5.1.5) per subscriber of what was
  * collected, each article as the subscriber would have got it. */
 struct digest {
-	struct mailer		*mr;
+	const struct mctx	*mc;
 	long long		 sub_id;
 	struct store_sub	 sub;
 	struct buf		 b;
@@ -977,36 +1071,36 @@ struct digest {
 static void
 digest_flush(struct digest *dg)
 {
-	struct mailer	*mr = dg->mr;
-	struct buf	 m;
-	char		*list = NULL, *uaddr = NULL, *utok = NULL, *subject;
-	size_t		 i;
+	const struct mctx	*mc = dg->mc;
+	const char		*domain = mc->c->mail_domain;
+	struct buf		 m;
+	char			*list = NULL, *uaddr = NULL, *utok = NULL, *subject;
+	size_t			 i;
 
 	if (dg->sub_id != 0 && dg->n > 0 && dg->sub.address != NULL) {
-		list = mailaddr_make(MAILADDR_POST, dg->sub.group, mr->conf->mail_domain);
-		utok = make_token(mr->key, TOK_UNSUB, dg->sub.id, 0, dg->sub.group_id, 365);
-		uaddr = mailaddr_make(MAILADDR_UNSUB, utok, mr->conf->mail_domain);
+		list = mailaddr_make(MAILADDR_POST, dg->sub.group, domain);
+		utok = make_token(mc->key, TOK_UNSUB, dg->sub.id, 0, dg->sub.group_id, 365);
+		uaddr = mailaddr_make(MAILADDR_UNSUB, utok, domain);
 		buf_init(&m);
 		xasprintf(&subject, "%s digest, %d article%s", dg->sub.group, dg->n,
 		    dg->n == 1 ? "" : "s");
-		own_head(&m, dg->sub.group, list, dg->sub.address, subject, "digest",
-		    mr->conf->mail_domain);
+		own_head(&m, dg->sub.group, list, dg->sub.address, subject, "digest", domain);
 		free(subject);
 		buf_printf(&m, "List-Id: <%s.%s>\r\nList-Post: <mailto:%s>\r\n",
-		    dg->sub.group, mr->conf->mail_domain, list);
-		unsub_headers(&m, mr->conf, utok, uaddr);
+		    dg->sub.group, domain, list);
+		unsub_headers(&m, mc->c, utok, uaddr);
 		buf_printf(&m, "Precedence: list\r\n"
 		    "Content-Type: multipart/digest; boundary=\"confab-digest-%lld\"\r\n\r\n",
 		    dg->sub.id);
 		buf_add(&m, dg->b.data, dg->b.len);
 		buf_printf(&m, "--confab-digest-%lld--\r\n", dg->sub.id);
-		if (store_begin(mr->store) == 0) {
-			store_mq_add(mr->store, dg->sub.id, 0, MQ_PREPARED,
-			    time(NULL), m.data, m.len);
+		if (store_begin(mc->st) == 0) {
+			store_mq_add(mc->st, dg->sub.id, 0, MQ_PREPARED, time(NULL), m.data,
+			    m.len);
 			for (i = 0; i < dg->nids; i++)
-				store_mq_del(mr->store, dg->ids[i]);
-			if (store_commit(mr->store) == -1)
-				store_rollback(mr->store);
+				store_mq_del(mc->st, dg->ids[i]);
+			if (store_commit(mc->st) == -1)
+				store_rollback(mc->st);
 		}
 		buf_free(&m);
 	}
@@ -1029,14 +1123,14 @@ digest_item(long long id, long long sub_id, long long article_id, void *arg)
 	if (sub_id != dg->sub_id) {
 		digest_flush(dg);
 		dg->sub_id = sub_id;
-		if (store_sub_get(dg->mr->store, sub_id, &dg->sub) != 0)
+		if (store_sub_get(dg->mc->st, sub_id, &dg->sub) != 0)
 			memset(&dg->sub, 0, sizeof(dg->sub));
 	}
 	dg->ids = xreallocarray(dg->ids, dg->nids + 1, sizeof(*dg->ids));
 	dg->ids[dg->nids++] = id;
-	if (dg->sub.address == NULL || store_article_by_id(dg->mr->store, article_id, &a) != 0)
+	if (dg->sub.address == NULL || store_article_by_id(dg->mc->st, article_id, &a) != 0)
 		return 0;
-	if (a.live && (mail = list_mail(dg->mr, &dg->sub, &a)) != NULL) {
+	if (a.live && (mail = list_mail(dg->mc, &dg->sub, &a)) != NULL) {
 		buf_printf(&dg->b, "--confab-digest-%lld\r\n\r\n", sub_id);
 		buf_adds(&dg->b, mail);
 		buf_adds(&dg->b, "\r\n");
@@ -1048,7 +1142,7 @@ digest_item(long long id, long long sub_id, long long article_id, void *arg)
 }
 
 static void
-mailer_digests(struct mailer *mr)
+mailer_digests(const struct mctx *mc)
 {
 	struct digest	 dg;
 	char		*v = NULL, num[32];
@@ -1056,28 +1150,28 @@ mailer_digests(struct mailer *mr)
 
 	/* Whether a digest is due, and its time taken, in one write transaction: of the
 	 * front ends sharing the store, one sends it. */
-	if (store_begin(mr->store) == -1)
+	if (store_begin(mc->st) == -1)
 		return;
-	if (store_meta_get(mr->store, "mail.digest", &v) == -1) {
-		store_rollback(mr->store);
+	if (store_meta_get(mc->st, "mail.digest", &v) == -1) {
+		store_rollback(mc->st);
 		return;
 	}
-	due = v != NULL && time(NULL) - (time_t)atoll(v) >= mr->conf->digest_interval;
+	due = v != NULL && time(NULL) - (time_t)atoll(v) >= mc->c->digest_interval;
 	free(v);
 	if (v == NULL || due) {
 		snprintf(num, sizeof(num), "%lld", (long long)time(NULL));
-		store_meta_put(mr->store, "mail.digest", num);
+		store_meta_put(mc->st, "mail.digest", num);
 	}
-	if (store_commit(mr->store) == -1) {
-		store_rollback(mr->store);
+	if (store_commit(mc->st) == -1) {
+		store_rollback(mc->st);
 		return;
 	}
 	if (!due)
 		return;
 	memset(&dg, 0, sizeof(dg));
-	dg.mr = mr;
+	dg.mc = mc;
 	buf_init(&dg.b);
-	store_mq_kind(mr->store, MQ_DIGEST_ITEM, digest_item, &dg);
+	store_mq_kind(mc->st, MQ_DIGEST_ITEM, digest_item, &dg);
 	digest_flush(&dg);
 	buf_free(&dg.b);
 	free(dg.ids);
@@ -1088,25 +1182,113 @@ mailer_digests(struct mailer *mr)
 static int
 drop_sending(long long id, void *arg)
 {
-	struct mailer	*mr = arg;
+	const struct mctx	*mc = arg;
 
 	log_warn("mail: queue entry %lld was being sent when a confabd stopped; not sent "
 	    "again", id);
-	store_mq_del(mr->store, id);
+	store_mq_del(mc->st, id);
 	return 0;
+}
+
+static void
+round_run(struct store *st, void *arg)
+{
+	struct round	*r = arg;
+
+	r->mc.st = st;
+	if (r->scan) {
+		mailer_scan(&r->mc);
+		mailer_digests(&r->mc);
+		store_mq_sending(st, time(NULL) - SENDING_STALE, drop_sending, &r->mc);
+	}
+	if (r->slots > 0)
+		store_mq_due(st, time(NULL), SEND_PARALLEL * 4, prepare_one, r);
+}
+
+static void
+send_prepared(struct mailer *mr, struct prepared *p)
+{
+	struct smtp_msg	 msg;
+	struct sendctx	*sc;
+	const char	*rcpts[1] = { p->rcpt };
+
+	memset(&msg, 0, sizeof(msg));
+	msg.relay = mr->conf->mail_relay;
+	msg.helo = mr->conf->hostname;
+	msg.from = p->from;
+	msg.rcpts = rcpts;
+	msg.nrcpts = 1;
+	msg.data = p->data;
+	msg.len = strlen(p->data);
+	sc = xcalloc(1, sizeof(*sc));
+	sc->mr = mr;
+	sc->id = p->id;
+	sc->rcpt = xstrdup(p->rcpt);
+	mr->sending++;
+	if (smtp_send(mr->base, &msg, sent, sc) == -1) {
+		mr->sending--;
+		fate(mr, p->id, p->rcpt, 0, "cannot start sending to the relay");
+		free(sc->rcpt);
+		free(sc);
+	}
+}
+
+static void
+round_done(void *arg, int ok)
+{
+	struct round	*r = arg;
+	struct mailer	*mr = r->mr;
+	int		 i, again;
+
+	mr->busy = 0;
+	for (i = 0; i < r->np; i++) {
+		/* Claimed: sent now, or (stopping, no relay any more) left to be dropped
+		 * as stale, never sent twice. */
+		if (ok && !event_base_got_exit(mr->base) && mr->conf != NULL &&
+		    mr->conf->mail_domain != NULL)
+			send_prepared(mr, &r->p[i]);
+		free(r->p[i].rcpt);
+		free(r->p[i].from);
+		free(r->p[i].data);
+	}
+	free(r->p);
+	conf_free(r->conf);
+	free(r);
+	if ((again = mr->again) != 0 && !event_base_got_exit(mr->base)) {
+		mr->again = 0;
+		round_start(mr, again == 2);
+	}
+}
+
+static void
+round_start(struct mailer *mr, int scan)
+{
+	struct round	*r;
+
+	if (mr->conf == NULL || mr->conf->mail_domain == NULL)
+		return;		/* no list mail here */
+	if (mr->busy) {
+		if (mr->again < 1 + scan)
+			mr->again = 1 + scan;
+		return;
+	}
+	if (!scan && mr->sending >= SEND_PARALLEL)
+		return;
+	r = xcalloc(1, sizeof(*r));
+	r->mr = mr;
+	r->conf = conf_hold(mr->conf);
+	r->mc.c = r->conf;
+	r->mc.key = mr->key;
+	r->scan = scan;
+	r->slots = SEND_PARALLEL - mr->sending;
+	mr->busy = 1;
+	work_store(mr->workers, mr->pool, mr->store, round_run, round_done, r);
 }
 
 static void
 tick_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	struct mailer	*mr = arg;
-
-	if (mr->conf == NULL || mr->conf->mail_domain == NULL)
-		return;		/* no list mail here */
-	mailer_scan(mr);
-	mailer_digests(mr);
-	store_mq_sending(mr->store, time(NULL) - SENDING_STALE, drop_sending, mr);
-	mailer_send_due(mr);
+	round_start(arg, 1);
 }
 
 struct mailer *
@@ -1114,12 +1296,13 @@ mailer_new(struct event_base *base, struct store *st, const unsigned char key[SE
 {
 	struct mailer	*mr = xcalloc(1, sizeof(*mr));
 	struct timeval	 tv = { SCAN_EVERY, 0 };
+	struct mctx	 mc = { st, NULL, key };
 	char		*v = NULL;
 
 	mr->base = base;
 	mr->store = st;
 	mr->key = key;
-	store_mq_sending(st, time(NULL) - SENDING_STALE, drop_sending, mr);
+	store_mq_sending(st, time(NULL) - SENDING_STALE, drop_sending, &mc);
 	if (store_meta_get(st, "mail.cursor", &v) == 1)
 		mail_skip_existing(st);	/* first run: what exists now is history, not news */
 	free(v);
@@ -1127,6 +1310,13 @@ mailer_new(struct event_base *base, struct store *st, const unsigned char key[SE
 	event_add(mr->tick, &tv);
 	mr->kickev = evtimer_new(base, tick_cb, mr);
 	return mr;
+}
+
+void
+mailer_set_async(struct mailer *mr, struct workers *w, struct store_pool *pool)
+{
+	mr->workers = w;
+	mr->pool = pool;
 }
 
 void

@@ -51,11 +51,16 @@ int	mail_token_act(struct store *, const struct token *, char *addr, size_t addr
 /* Articles published so far are not mailed (after a bulk import). */
 int	mail_skip_existing(struct store *);
 
-/* The sender, on the loop. */
+/* The sender, on the loop (its store work maybe on workers: mailer_set_async). */
 struct mailer;
 struct mailer	*mailer_new(struct event_base *, struct store *,
 		    const unsigned char key[SECRET_LEN]);
 void		 mailer_set_conf(struct mailer *, const struct conf *);
+/* Do the store's part of sending (queueing, digests, rendering, recording) on w's
+ * threads with stores of pool, never on the loop. */
+struct workers;
+struct store_pool;
+void		 mailer_set_async(struct mailer *, struct workers *, struct store_pool *);
 void		 mailer_kick(struct mailer *);	/* new articles or queued mail: look now */
 void		 mailer_free(struct mailer *);
 /* The blog refused a comment after its author was told 240: if the author's address is
