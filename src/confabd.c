@@ -90,10 +90,11 @@ accept_cb(struct evconnlistener *ev, evutil_socket_t fd, struct sockaddr *sa, in
 		nntp_accept(&srv, fd, sa, (socklen_t)salen, l->tls == L_NNTPS);
 }
 
+/* The handlers get their mail_ctx as arg: mailctx, or an offloaded call's own. */
 static void
 lmtp_rcpt(const char *rcpt, const char *mail_from, struct lmtp_reply *r, void *arg)
 {
-	mail_check_rcpt(&mailctx, rcpt, r);
+	mail_check_rcpt(arg, rcpt, r);
 }
 
 static void
@@ -103,9 +104,56 @@ lmtp_data(const char *mail_from, const char **rcpts, int n, const char *msg, siz
 	int	i;
 
 	for (i = 0; i < n; i++)
-		mail_receive(&mailctx, mail_from, rcpts[i], msg, len, &replies[i]);
+		mail_receive(arg, mail_from, rcpts[i], msg, len, &replies[i]);
+	if (arg == &mailctx) {	/* here on the loop (else lmtp_work_done kicks) */
+		mailer_kick(mailer);
+		outbox_kick(srv.outbox);	/* replies to blogs go out now */
+	}
+}
+
+/* PostgreSQL: LMTP's checks and deliveries on a worker, with a pooled store and the
+ * configuration of the moment (held). */
+struct lmtpwork {
+	void		(*run)(void *, void *);
+	void		(*done)(void *);
+	void		*job;
+	struct mail_ctx	 mc;
+	struct conf	*conf;
+};
+
+static void
+lmtp_work_run(struct store *st, void *arg)
+{
+	struct lmtpwork	*w = arg;
+
+	w->mc.store = st;
+	w->run(w->job, &w->mc);
+}
+
+static void
+lmtp_work_done(void *arg, int ok)
+{
+	struct lmtpwork	*w = arg;
+
+	w->done(w->job);	/* (not run: the replies it had, 451) */
+	conf_free(w->conf);
+	free(w);
 	mailer_kick(mailer);
 	outbox_kick(srv.outbox);	/* replies to blogs go out now */
+}
+
+static void
+lmtp_offload(void (*run)(void *, void *), void (*done)(void *), void *job, void *arg)
+{
+	struct lmtpwork	*w = xcalloc(1, sizeof(*w));
+
+	w->run = run;
+	w->done = done;
+	w->job = job;
+	w->conf = conf_hold(srv.conf);
+	w->mc = mailctx;
+	w->mc.conf = w->conf;
+	work_store(srv.workers, srv.pool, srv.store, lmtp_work_run, lmtp_work_done, w);
 }
 
 static void
@@ -125,6 +173,9 @@ mail_setup(const struct conf *c)
 	mailctx.key = srv.key;
 	lmtp_h.rcpt = lmtp_rcpt;
 	lmtp_h.data = lmtp_data;
+	lmtp_h.arg = &mailctx;
+	/* Off the loop on PostgreSQL; at once on SQLite (a local file). */
+	lmtp_h.offload = srv.pool != NULL ? lmtp_offload : NULL;
 	lmtp_h.max_size = c->max_article_size * 4;	/* mail carries quotes and MIME */
 	lmtp_h.hostname = c->hostname;
 	if (lmtp != NULL)

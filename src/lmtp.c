@@ -34,6 +34,7 @@ enum lstate {
 	LS_CMD,		/* reading command lines */
 	LS_DATA,	/* reading the message after 354 */
 	LS_CLOSING,	/* flushing the last reply, then close */
+	LS_WAIT,	/* the handler has a RCPT or the message: input waits */
 };
 
 enum data_err {
@@ -68,6 +69,24 @@ struct lsess {
 	struct buf		 msg;
 	enum data_err		 err;
 	const char		*close_reason;
+	struct pending		*pend;		/* LS_WAIT */
+	const char		*eof;		/* the client closed its side in LS_WAIT */
+	int			 in_handler;	/* pending_done() from inside the call */
+};
+
+/* A RCPT or a message with the handler (maybe off the loop: h->offload); it owns
+ * what the handler reads, so the session may go meanwhile. */
+struct pending {
+	struct lsess		*s;		/* NULL once the session is gone */
+	const struct lmtp_handler *h;
+	int			 data;		/* the message, else a RCPT */
+	char			*addr;		/* RCPT */
+	char			*from;
+	char			**rcpts;	/* DATA: the transaction's, moved here */
+	int			 nrcpts;
+	struct buf		 msg;
+	enum data_err		 err;
+	struct lmtp_reply	*r;		/* one per recipient (RCPT: one) */
 };
 
 static void	readcb(struct bufferevent *, void *);
@@ -75,6 +94,7 @@ static void	writecb(struct bufferevent *, void *);
 static void	eventcb(struct bufferevent *, short, void *);
 static void	process(struct lsess *);
 static void	lmtp_close(struct lsess *, const char *);
+static void	touch(struct lsess *);
 
 static void
 llog(struct lsess *s, int level, const char *fmt, ...)
@@ -221,6 +241,10 @@ idlecb(evutil_socket_t fd, short ev, void *arg)
 
 	if (s->state == LS_CLOSING) {
 		lmtp_close(s, "idle timeout while closing");
+		return;
+	}
+	if (s->state == LS_WAIT) {	/* not the client's silence: ours */
+		touch(s);
 		return;
 	}
 	reply(s, "421 4.4.2 %s idle for too long, closing", hostname(s));
@@ -395,17 +419,116 @@ cmd_mail(struct lsess *s, char *arg)
 }
 
 static void
+pending_free(struct pending *p)
+{
+	int	i;
+
+	free(p->addr);
+	free(p->from);
+	for (i = 0; i < p->nrcpts; i++)
+		free(p->rcpts[i]);
+	free(p->rcpts);
+	buf_free(&p->msg);
+	free(p->r);
+	free(p);
+}
+
+static void
+pending_run(void *job, void *ctx)
+{
+	struct pending	*p = job;
+
+	if (!p->data)
+		p->h->rcpt(p->addr, p->from, p->r, ctx);
+	else
+		p->h->data(p->from, (const char **)p->rcpts, p->nrcpts,
+		    p->msg.data != NULL ? p->msg.data : "", p->msg.len, p->r, ctx);
+}
+
+/* The replies, then the commands that came meanwhile. */
+static void
+pending_done(void *job)
+{
+	struct pending	*p = job;
+	struct lsess	*s = p->s;
+	int		 i, nok = 0;
+
+	if (s == NULL) {
+		pending_free(p);
+		return;
+	}
+	s->pend = NULL;
+	if (s->state == LS_WAIT)
+		s->state = LS_CMD;
+	if (!p->data) {
+		llog(s, LOG_LVL_DEBUG, "RCPT <%s>: %d", p->addr, p->r->code);
+		reply_handler(s, p->r);
+		if (p->r->code >= 200 && p->r->code < 300) {
+			s->rcpts = xreallocarray(s->rcpts, (size_t)s->nrcpts + 1,
+			    sizeof(*s->rcpts));
+			s->rcpts[s->nrcpts++] = p->addr;
+			p->addr = NULL;
+		}
+	} else {
+		for (i = 0; i < p->nrcpts; i++) {
+			reply_handler(s, &p->r[i]);
+			nok += p->r[i].code >= 200 && p->r[i].code < 300;
+		}
+		llog(s, LOG_LVL_INFO, "from=<%s> size=%zu rcpts=%d delivered=%d%s", p->from,
+		    p->msg.len, p->nrcpts, nok, p->err == DE_SIZE ? " (too big)" :
+		    p->err == DE_LONG ? " (line too long)" : "");
+	}
+	pending_free(p);
+	if (s->eof != NULL)
+		closing(s, s->eof);	/* the client had gone quiet: its replies, then bye */
+	else if (!s->in_handler && s->state == LS_CMD) {
+		bufferevent_enable(s->bev, EV_READ);
+		process(s);	/* (may close s) */
+	}
+}
+
+/* Hand p to the handler: done at once, or later (the session reads nothing meanwhile). */
+static void
+pending_start(struct lsess *s, struct pending *p, int call)
+{
+	const struct lmtp_handler *h = s->srv->h;
+
+	p->s = s;
+	p->h = h;
+	s->pend = p;
+	s->state = LS_WAIT;
+	if (call && h->offload != NULL) {
+		bufferevent_disable(s->bev, EV_READ);
+		h->offload(pending_run, pending_done, p, h->arg);
+		return;
+	}
+	s->in_handler = 1;	/* process() goes on with the next line itself */
+	if (call)
+		pending_run(p, h->arg);
+	pending_done(p);
+	s->in_handler = 0;
+}
+
+static void
+temp_fail(struct lmtp_reply *r)
+{
+	r->code = 451;		/* unless the handler says otherwise: its store was away */
+	snprintf(r->enh, sizeof(r->enh), "4.3.0");
+	snprintf(r->text, sizeof(r->text), "try again later");
+}
+
+static void
 cmd_rcpt(struct lsess *s, char *arg)
 {
 	const struct lmtp_handler *h = s->srv->h;
-	struct lmtp_reply	 r;
-	char			*p, *addr, *params;
+	struct pending		*p;
+	char			*to, *addr, *params;
 
-	if ((p = skip_prefix(arg, "TO:")) == NULL) {
+	if ((to = skip_prefix(arg, "TO:")) == NULL) {
 		bad(s, "501 5.5.4 syntax: RCPT TO:<address>");
 		return;
 	}
-	if (parse_path(p, &addr, &params) == -1 || *addr == '\0') {
+	if (parse_path(to, &addr, &params) == -1 || *addr == '\0') {
 		bad(s, "501 5.1.3 bad recipient address syntax");
 		return;
 	}
@@ -417,19 +540,18 @@ cmd_rcpt(struct lsess *s, char *arg)
 		reply(s, "452 4.5.3 too many recipients");
 		return;
 	}
-	memset(&r, 0, sizeof(r));
+	p = xcalloc(1, sizeof(*p));
+	p->addr = xstrdup(addr);
+	p->from = xstrdup(s->from);
+	p->r = xcalloc(1, sizeof(*p->r));
 	if (h->rcpt != NULL)
-		h->rcpt(addr, s->from, &r, h->arg);
+		temp_fail(p->r);
 	else {
-		r.code = 250;
-		snprintf(r.enh, sizeof(r.enh), "2.1.5");
+		p->r->code = 250;
+		snprintf(p->r->enh, sizeof(p->r->enh), "2.1.5");
 	}
-	llog(s, LOG_LVL_DEBUG, "RCPT <%s>: %d", addr, r.code);
-	reply_handler(s, &r);
-	if (r.code >= 200 && r.code < 300) {
-		s->rcpts = xreallocarray(s->rcpts, (size_t)s->nrcpts + 1, sizeof(*s->rcpts));
-		s->rcpts[s->nrcpts++] = xstrdup(addr);
-	}
+	buf_init(&p->msg);
+	pending_start(s, p, h->rcpt != NULL);
 }
 
 static void
@@ -450,41 +572,43 @@ static void
 data_done(struct lsess *s)
 {
 	const struct lmtp_handler *h = s->srv->h;
-	struct lmtp_reply	*r;
-	int			 i, nok = 0;
+	struct pending		*p = xcalloc(1, sizeof(*p));
+	int			 i;
 
 	s->state = LS_CMD;
-	r = xcalloc((size_t)s->nrcpts, sizeof(*r));
-	for (i = 0; i < s->nrcpts; i++) {
-		switch (s->err) {
+	/* The transaction moves into p: the session starts afresh. */
+	p->data = 1;
+	p->from = s->from;
+	p->rcpts = s->rcpts;
+	p->nrcpts = s->nrcpts;
+	p->msg = s->msg;
+	p->err = s->err;
+	s->from = NULL;
+	s->rcpts = NULL;
+	s->nrcpts = 0;
+	buf_init(&s->msg);
+	txn_reset(s);
+	p->r = xcalloc((size_t)p->nrcpts, sizeof(*p->r));
+	for (i = 0; i < p->nrcpts; i++) {
+		switch (p->err) {
 		case DE_SIZE:
-			r[i].code = 552;
-			snprintf(r[i].enh, sizeof(r[i].enh), "5.3.4");
-			snprintf(r[i].text, sizeof(r[i].text),
+			p->r[i].code = 552;
+			snprintf(p->r[i].enh, sizeof(p->r[i].enh), "5.3.4");
+			snprintf(p->r[i].text, sizeof(p->r[i].text),
 			    "message too big (at most %zu octets)", max_size(s));
 			break;
 		case DE_LONG:
-			r[i].code = 554;
-			snprintf(r[i].enh, sizeof(r[i].enh), "5.6.0");
-			snprintf(r[i].text, sizeof(r[i].text),
+			p->r[i].code = 554;
+			snprintf(p->r[i].enh, sizeof(p->r[i].enh), "5.6.0");
+			snprintf(p->r[i].text, sizeof(p->r[i].text),
 			    "message has a line longer than %d octets", LMTP_MAX_LINE - 2);
 			break;
 		case DE_NONE:
+			temp_fail(&p->r[i]);
 			break;
 		}
 	}
-	if (s->err == DE_NONE && h->data != NULL)
-		h->data(s->from, (const char **)s->rcpts, s->nrcpts,
-		    s->msg.data != NULL ? s->msg.data : "", s->msg.len, r, h->arg);
-	for (i = 0; i < s->nrcpts; i++) {
-		reply_handler(s, &r[i]);
-		nok += r[i].code >= 200 && r[i].code < 300;
-	}
-	llog(s, LOG_LVL_INFO, "from=<%s> size=%zu rcpts=%d delivered=%d%s", s->from,
-	    s->msg.len, s->nrcpts, nok, s->err == DE_SIZE ? " (too big)" :
-	    s->err == DE_LONG ? " (line too long)" : "");
-	free(r);
-	txn_reset(s);
+	pending_start(s, p, p->err == DE_NONE && h->data != NULL);
 }
 
 /* A line of the message (CRLF removed), as it came on the wire. */
@@ -611,7 +735,7 @@ process(struct lsess *s)
 	size_t			 eol, n, pending;
 	char			*line;
 
-	while (s->state != LS_CLOSING) {
+	while (s->state != LS_CLOSING && s->state != LS_WAIT) {
 		if (s->state == LS_CMD && outlen(s) > LMTP_HIGH_WATER) {
 			/* The client does not read its replies: wait until it does. */
 			bufferevent_disable(s->bev, EV_READ);
@@ -686,7 +810,7 @@ writecb(struct bufferevent *bev, void *arg)
 			lmtp_close(s, NULL);
 		return;
 	}
-	if (outlen(s) <= LMTP_LOW_WATER &&
+	if (s->state != LS_WAIT && outlen(s) <= LMTP_LOW_WATER &&
 	    !(bufferevent_get_enabled(s->bev) & EV_READ)) {
 		bufferevent_enable(s->bev, EV_READ);
 		/* Commands pipelined behind the replies wait in the input buffer. */
@@ -705,7 +829,10 @@ eventcb(struct bufferevent *bev, short what, void *arg)
 		    "client closed the connection";
 
 		/* A client that half-closes still gets the replies it is owed. */
-		if (s->state != LS_CLOSING && outlen(s) > 0)
+		if (s->state == LS_WAIT) {
+			s->eof = why;
+			bufferevent_disable(s->bev, EV_READ);
+		} else if (s->state != LS_CLOSING && outlen(s) > 0)
 			closing(s, why);
 		else if (s->state != LS_CLOSING)
 			lmtp_close(s, why);
@@ -728,6 +855,8 @@ lmtp_close(struct lsess *s, const char *why)
 	    "done");
 	LIST_REMOVE(s, entry);
 	srv->nsessions--;
+	if (s->pend != NULL)
+		s->pend->s = NULL;	/* the handler's replies are dropped */
 	event_free(s->idle);
 	bufferevent_free(s->bev);	/* closes the fd */
 	txn_reset(s);

@@ -34,6 +34,11 @@ struct lmtp_handler {
 	void	(*data)(const char *mail_from, const char **rcpts, int nrcpts,
 		    const char *msg, size_t len, struct lmtp_reply *replies, void *arg);
 	void	*arg;
+	/* Optional: run(job, ctx) where the loop does not wait for it (a worker thread),
+	 * then done(job) on the loop. rcpt and data are then called in run, with ctx as
+	 * their arg: they must touch nothing else shared. NULL: all at once, here. */
+	void	(*offload)(void (*run)(void *job, void *ctx), void (*done)(void *job),
+		    void *job, void *arg);
 	size_t	 max_size;	/* message size limit (SIZE); larger gets 552;
 				 * 0: LMTP_DEFAULT_MAX_SIZE */
 	const char *hostname;	/* greeting and LHLO (NULL: "localhost") */

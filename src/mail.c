@@ -550,7 +550,8 @@ receive_reply(const struct mail_ctx *m, const struct token *t, const char *msg, 
 	cr.msgid = mid != NULL && msg_valid_msgid(mid) ? mid : NULL;
 	cr.outbox_id = &obid;
 	if (post_comment(&cr, msgid, sizeof(msgid), &why) == 240) {
-		metrics.posts_accepted++;
+		/* (LMTP may run this on a worker thread) */
+		__atomic_fetch_add(&metrics.posts_accepted, 1, __ATOMIC_RELAXED);
 		log_info("mail: reply from %s posted as %s", addr, msgid);
 		reply(r, 250, "2.0.0", "posted as %s", msgid);
 	} else

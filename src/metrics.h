@@ -29,7 +29,7 @@ struct metrics {
 	uint64_t		 cmds[METRICS_MAX_CMDS];
 	uint64_t		 cmd_unknown;
 	uint64_t		 replies_4xx, replies_5xx;
-	uint64_t		 posts_accepted;
+	uint64_t		 posts_accepted;	/* atomic: LMTP's workers count too */
 	uint64_t		 mail_sent, mail_failed, mail_deferred;
 	uint64_t		 http_requests;
 	struct metrics_source	 sources[METRICS_MAX_SOURCES];

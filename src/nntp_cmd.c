@@ -972,7 +972,8 @@ post_reply(struct session *s, void *arg)
 	struct postjob	*j = arg;
 
 	if (j->code == 240)
-		metrics.posts_accepted++;	/* (here: post_run may be on a worker) */
+		/* here, not in post_run (maybe a worker); atomic: LMTP's may be one */
+		__atomic_fetch_add(&metrics.posts_accepted, 1, __ATOMIC_RELAXED);
 	if (j->code == 240 && j->obid > 0 && s->srv->outbox != NULL) {
 		/* Stored durably; now give the blog a bounded time for its verdict. */
 		slog(s, LOG_LVL_INFO, "queued %s for the blog", j->msgid);
