@@ -378,6 +378,22 @@ groups_sync(struct store *st, const struct conf *c)
 	return store_commit(st);
 }
 
+/* At a reload: off the loop with a pool of stores. */
+static void
+groups_run(struct store *st, void *arg)
+{
+	if (groups_sync(st, arg) == -1)
+		log_err("reload: could not update groups");
+}
+
+static void
+groups_done(void *arg, int ok)
+{
+	if (!ok)
+		log_err("reload: could not update groups");
+	conf_free(arg);
+}
+
 static void
 status(void)
 {
@@ -424,8 +440,7 @@ reload(void)
 		log_err("reload: some listeners could not be opened");
 	if (httpd_set_conf(httpd, c) == -1)
 		log_err("reload: the HTTP listener could not be opened");
-	if (groups_sync(srv.store, c) == -1)
-		log_err("reload: could not update groups");
+	work_store(srv.workers, srv.pool, srv.store, groups_run, groups_done, conf_hold(c));
 	poller_set_conf(poller, c, 1);
 	outbox_set_conf(srv.outbox, c, poller);
 	mail_setup(c);
@@ -477,6 +492,34 @@ static void
 watchdog_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	sysd_notify("WATCHDOG=1");
+}
+
+/* PostgreSQL: the loop's own connection (it hears the change notices) made again
+ * without waiting when it was lost, a step whenever its socket is ready. */
+static struct event	*relink_tick, *relink_io;
+
+static void
+relink_step(evutil_socket_t fd, short ev, void *arg)
+{
+	struct timeval	tv = { 5, 0 };
+	int		sock, writing;
+
+	if (relink_io != NULL) {
+		event_free(relink_io);
+		relink_io = NULL;
+	}
+	if (store_reconnect(srv.store, &sock, &writing) != 1)
+		return;		/* connected, or failed: the next tick tries again */
+	relink_io = event_new(srv.base, sock, writing ? EV_WRITE : EV_READ, relink_step,
+	    NULL);
+	event_add(relink_io, &tv);	/* (a timeout: poll libpq again all the same) */
+}
+
+static void
+relink_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	if (relink_io == NULL)
+		relink_step(-1, 0, NULL);
 }
 
 struct beat {
@@ -659,6 +702,10 @@ main(int argc, char *argv[])
 	srv.workers = workers_new(srv.base, srv.pool != NULL ? 8 : 2);
 	srv.ov = ov_new(srv.conf->overview_cache);
 	if (srv.pool != NULL) {
+		struct timeval	tv = { 1, 0 };
+
+		relink_tick = event_new(srv.base, -1, EV_PERSIST, relink_cb, NULL);
+		event_add(relink_tick, &tv);
 		ov_set_async(srv.ov, srv.workers, srv.pool);
 		outbox_set_async(srv.outbox, srv.workers, srv.pool);
 		poller_set_async(poller, srv.workers, srv.pool);
@@ -690,7 +737,13 @@ main(int argc, char *argv[])
 
 	log_info("stopped");
 	event_free(beat_ev);
+	if (relink_tick != NULL)
+		event_free(relink_tick);
+	if (relink_io != NULL)
+		event_free(relink_io);
 	nntp_close_all(&srv);
+	if (srv.pool != NULL)
+		ov_set_async(srv.ov, NULL, NULL);	/* nothing more for the workers */
 	workers_free(srv.workers);	/* their last done()s may still need the rest */
 	outbox_free(srv.outbox);
 	poller_free(poller);

@@ -353,8 +353,11 @@ struct ovjob {
 	struct ovcache	*c;
 	struct ovgroup	*g;
 	size_t		 total;		/* what g grew by */
+	int		 built;		/* read from the start */
 	int		 rc;
 };
+
+static const struct ovgroup *get_async(struct ovcache *, struct ovgroup *);
 
 static void
 ovjob_run(struct store *st, void *arg)
@@ -377,11 +380,13 @@ ovjob_run(struct store *st, void *arg)
 	/* Read whole, then mended for what changed meanwhile (refresh: 1 when it does
 	 * not add up and the group is to be read again). */
 	for (tries = 0; tries < 3 && rc == 1; tries++) {
-		while (g->building)
+		while (g->building) {
+			j->built = 1;
 			if (build_step(j->c, st, g, &j->total) == -1) {
 				j->rc = -1;
 				return;
 			}
+		}
 		rc = refresh(j->c, st, g, &j->total);
 	}
 	j->rc = rc;
@@ -399,8 +404,13 @@ ovjob_done(void *arg, int ok)
 	if (!ok || j->rc != 0)
 		fail(c, g);
 	else {
+		if (j->built)
+			log_info("overview of group %lld: %zu lines kept in memory", g->gid,
+			    g->n);
 		g->fresh = !g->renotice;
 		evict(c, g);
+		if (!g->fresh && c->pool != NULL)	/* a notice came meanwhile: check */
+			get_async(c, g);		/* again now, not on use */
 	}
 	free(j);
 }

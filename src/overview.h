@@ -34,7 +34,8 @@ struct ovcache	*ov_new(size_t max);	/* at most max octets in all; 0: keep nothin
 void		 ov_free(struct ovcache *);
 void		 ov_set_max(struct ovcache *, size_t);
 /* Check and read groups on w's threads with stores of pool, never on the loop: the
- * store sends change notices (store_notifies). */
+ * store sends change notices (store_notifies). NULL, NULL before stopping w: no more
+ * work is given to it. */
 struct workers;
 struct store_pool;
 void		 ov_set_async(struct ovcache *, struct workers *, struct store_pool *);

@@ -68,6 +68,11 @@ int		 store_notifies(const struct store *);
 /* The groups changed since the last call, each to cb (gid 0: maybe any); never waits.
  * Returns how many notices. */
 int		 store_changes(struct store *, store_id_cb, void *);
+/* A lost connection (PostgreSQL) made again without waiting, a step per call: 1 with
+ * the socket to wait on in *fd (for writing if *writing, else reading) before the next
+ * call; 0 connected (again, or all along; SQLite: always); -1 failed (logged): try
+ * again later. Change notices missed meanwhile count as "any group" (gid 0). */
+int		 store_reconnect(struct store *, int *fd, int *writing);
 
 /* Groups. */
 struct store_group {

@@ -193,6 +193,8 @@ notice(void *arg, const char *msg)
 }
 
 /* After (re)connecting: quiet notices; prepared statements are gone. */
+#define PG_SETUP	"SET client_min_messages = warning; LISTEN confab_groups"
+
 static void
 pg_session(struct store *s)
 {
@@ -200,8 +202,65 @@ pg_session(struct store *s)
 
 	s->conn_gen++;
 	PQsetNoticeProcessor(s->conn, notice, NULL);
-	r = PQexec(s->conn, "SET client_min_messages = warning; LISTEN confab_groups");
+	r = PQexec(s->conn, PG_SETUP);
 	PQclear(r);
+}
+
+/* The results of a session setup sent without waiting (store_reconnect): read when
+ * they are there (wait 0), or waited for before the next query. */
+static void
+setup_results(struct store *s, int wait)
+{
+	PGresult	*r;
+
+	if (!s->setup_sent)
+		return;
+	if (!wait && (PQconsumeInput(s->conn) == 0 || PQisBusy(s->conn)))
+		return;
+	while ((r = PQgetResult(s->conn)) != NULL)
+		PQclear(r);
+	s->setup_sent = 0;
+}
+
+int
+store_reconnect(struct store *s, int *fd, int *writing)
+{
+	if (!s->pg)
+		return 0;
+	if (!s->resetting) {
+		if (PQstatus(s->conn) == CONNECTION_OK || s->in_tx || s->reading)
+			return 0;
+		if (!PQresetStart(s->conn)) {
+			pg_fail(s, NULL);
+			return -1;
+		}
+		s->resetting = 1;
+		s->setup_sent = 0;
+		*fd = PQsocket(s->conn);
+		*writing = 1;	/* libpq: as if the last poll said "writing" */
+		return 1;
+	}
+	switch (PQresetPoll(s->conn)) {
+	case PGRES_POLLING_READING:
+		*fd = PQsocket(s->conn);
+		*writing = 0;
+		return 1;
+	case PGRES_POLLING_WRITING:
+		*fd = PQsocket(s->conn);
+		*writing = 1;
+		return 1;
+	case PGRES_POLLING_OK:
+		s->resetting = 0;
+		s->conn_gen++;
+		PQsetNoticeProcessor(s->conn, notice, NULL);
+		s->setup_sent = PQsendQuery(s->conn, PG_SETUP) == 1;
+		log_info("store: reconnected to PostgreSQL");
+		return 0;
+	default:
+		s->resetting = 0;
+		pg_fail(s, NULL);
+		return -1;
+	}
 }
 
 /* The connection is usable, or is made so: a lost one is reset, at most every
@@ -226,10 +285,12 @@ pg_ready(struct store *s)
 	/* Between transactions, read what the server may have said meanwhile: a server
 	 * that restarted closed the connection, and this notices before a query fails. */
 	if (PQstatus(s->conn) == CONNECTION_OK && (s->in_tx || s->reading ||
-	    PQconsumeInput(s->conn) == 1))
+	    PQconsumeInput(s->conn) == 1)) {
+		setup_results(s, 1);
 		return 0;
+	}
 	now = mono_ms();
-	if (s->in_tx || s->reading || now - s->last_reset < RECONNECT_MS) {
+	if (s->in_tx || s->reading || s->resetting || now - s->last_reset < RECONNECT_MS) {
 		snprintf(s->err, sizeof(s->err), "the connection to PostgreSQL is lost");
 		return -1;
 	}
@@ -658,8 +719,11 @@ store_changes(struct store *s, store_id_cb cb, void *arg)
 		s->seen_gen = s->conn_gen;
 		s->heard.all = 1;
 	}
-	if (PQstatus(s->conn) == CONNECTION_OK && !s->in_tx && !s->reading)
+	if (PQstatus(s->conn) == CONNECTION_OK && !s->in_tx && !s->reading &&
+	    !s->resetting) {
 		PQconsumeInput(s->conn);
+		setup_results(s, 0);
+	}
 	collect_notices(s);
 	if (s->heard.all)
 		cb(0, arg);

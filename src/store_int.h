@@ -77,6 +77,8 @@ struct store {
 	char		*conninfo;
 	unsigned	 conn_gen;	/* bumped on every (re)connection */
 	long long	 last_reset;	/* ms, CLOCK_MONOTONIC */
+	int		 resetting;	/* store_reconnect() under way */
+	int		 setup_sent;	/* its session setup's results not read yet */
 	struct stmt	 st[S_MAX];
 	int		 in_tx;
 	int		 reading;	/* nested store_read_begin() */

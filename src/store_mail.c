@@ -666,14 +666,17 @@ store_outbox_each(struct store *s, int all, store_outbox_cb cb, void *arg)
 	return rc == DB_DONE ? 0 : dberr(s, "outbox list");
 }
 
-int
-store_outbox_due_now(struct store *s, long long id, time_t now, long long *n)
+/* A statement on row id (0: all of them, where it says so) at `now`: 0 with how many
+ * it changed in *n (unless NULL), 1 when none. */
+static int
+rows_now(struct store *s, int sid, long long id, time_t now, long long *n,
+    const char *what)
 {
-	struct stmt	*st = prep(s, S_OB_DUE_NOW);
+	struct stmt	*st = prep(s, sid);
 
 	bind_int(st, 1, id);
 	bind_int(st, 2, (long long)now);
-	if (run(s, st, "outbox due now") == -1)
+	if (run(s, st, what) == -1)
 		return -1;
 	if (n != NULL)
 		*n = s->changes;
@@ -681,15 +684,15 @@ store_outbox_due_now(struct store *s, long long id, time_t now, long long *n)
 }
 
 int
+store_outbox_due_now(struct store *s, long long id, time_t now, long long *n)
+{
+	return rows_now(s, S_OB_DUE_NOW, id, now, n, "outbox due now");
+}
+
+int
 store_outbox_drop(struct store *s, long long id, time_t now)
 {
-	struct stmt	*st = prep(s, S_OB_DROP);
-
-	bind_int(st, 1, id);
-	bind_int(st, 2, (long long)now);
-	if (run(s, st, "outbox drop") == -1)
-		return -1;
-	return s->changes > 0 ? 0 : 1;
+	return rows_now(s, S_OB_DROP, id, now, NULL, "outbox drop");
 }
 
 int
@@ -740,15 +743,7 @@ store_mq_each(struct store *s, store_mq_row_cb cb, void *arg)
 int
 store_mq_due_now(struct store *s, long long id, time_t now, long long *n)
 {
-	struct stmt	*st = prep(s, S_MQ_DUE_NOW);
-
-	bind_int(st, 1, id);
-	bind_int(st, 2, (long long)now);
-	if (run(s, st, "mail queue due now") == -1)
-		return -1;
-	if (n != NULL)
-		*n = s->changes;
-	return s->changes > 0 ? 0 : 1;
+	return rows_now(s, S_MQ_DUE_NOW, id, now, n, "mail queue due now");
 }
 
 int

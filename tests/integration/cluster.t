@@ -151,14 +151,18 @@ for my $k (0 .. 2) {
 	my ($a, $b) = map { my $c = $d[0]->client; $c->cmd("GROUP $G"); $c } 1 .. 2;
 	my $last = $B + 6001;
 	my ($st) = $b->mcmd("OVER 1-$last");
-	like($st, qr/^224 /, 'a reader reads the overview (now cached)');
+	like($st, qr/^224 /, 'a reader reads the overview');
+	my $until = time + 15;	# kept in memory once a worker has read it
+	sleep 0.1 while time < $until && $d[0]->log !~ /overview of group \d+: \d+ lines kept/;
+	like($d[0]->log, qr/overview of group \d+: \d+ lines kept/, '... now kept in memory');
+	sleep 1;	# (and checked again, if it was kept before: a refresh on a worker)
 	my $pid = fork // die;
 	if (!$pid) {
 		$pg->psql('cluster', 'BEGIN; LOCK TABLE articles IN ACCESS EXCLUSIVE MODE;'
 		    . ' SELECT pg_sleep(4); COMMIT');
 		POSIX::_exit(0);
 	}
-	my $until = time + 10;
+	$until = time + 10;
 	sleep 0.05 while time < $until && !$db->("SELECT count(*) FROM pg_locks l JOIN pg_class c"
 	    . " ON c.oid = l.relation WHERE c.relname = 'articles' AND l.mode = 'AccessExclusiveLock'"
 	    . " AND l.granted");
@@ -222,6 +226,18 @@ like($d[2]->client->cmd("GROUP $G"), qr/^211 (\d+) 1 \1 \Q$G\E$/, 'the killed fr
 	$c2->cmd('POST');
 	$c2->send(article('<after@cluster.test>', 'after the restart'));
 	like($c2->line, qr/^240 /, 'and posting works again');
+	# Front end 0 keeps the group's overview in memory, trusted while no change
+	# notice comes: its own connection (the one that hears them) must be back too.
+	$c2->cmd("GROUP $G");
+	my ($num) = ($c2->cmd('STAT <after@cluster.test>') // '') =~ /^223 (\d+) /;
+	my $ov = '';
+	$until = time + 8;
+	while (time < $until) {
+		($ov) = $cl->mcmd("OVER $num");
+		last if ($ov // '') =~ /^224 /;
+		sleep 0.2;
+	}
+	like($ov // '', qr/^224 /, 'the front end that kept the overview lists it too');
 	my $seen = '';
 	$until = time + 5;	# (a reconnection attempt at most every 250 ms)
 	while (time < $until && $seen !~ /^223 /) {
