@@ -348,11 +348,23 @@ fill_run(struct store *st, void *arg)
 	j->rc = j->fill(&j->st, st, &j->out);
 }
 
+/* The first line of a response, when a slice made it (stream.ok was owed): counted
+ * and logged as nntp_reply() does its own. */
+static void
+fill_first(struct session *s, int owed, const struct buf *b)
+{
+	if (owed && b->len > 0) {
+		metrics_reply(b->data);
+		slog(s, LOG_LVL_DEBUG, "> %.*s", (int)strcspn(b->data, "\r"), b->data);
+	}
+}
+
 static void
 fill_reply(struct session *s, void *arg)
 {
 	struct filljob	*j = arg;
 
+	fill_first(s, s->stream.ok != NULL, &j->out);
 	s->stream = j->st;
 	memset(&j->st, 0, sizeof(j->st));
 	if (j->out.len > 0)
@@ -385,8 +397,11 @@ nntp_stream_fill(struct session *s, nntp_fill_fn fill)
 	int		 rc;
 
 	if (s->srv->pool == NULL) {
+		int	owed = s->stream.ok != NULL;
+
 		buf_init(&b);
 		rc = fill(&s->stream, s->srv->store, &b);
+		fill_first(s, owed, &b);
 		if (b.len > 0)
 			nntp_write(s, b.data, b.len);
 		buf_free(&b);
@@ -1376,8 +1391,11 @@ nntp_dispatch(struct session *s, char *line)
 	}
 	s->bad_lines = 0;
 	/* Reader commands pipelined behind one another share a snapshot of the store,
-	 * held until the session's callback returns (nntp.c); others run outside it. */
-	if (!(c->needs & READS))
+	 * held until the session's callback returns (nntp.c); others run outside it.
+	 * (With a pool of stores the workers read, each in a snapshot of its own.) */
+	if (s->srv->pool != NULL)
+		;
+	else if (!(c->needs & READS))
 		store_read_release(s->srv->store);
 	else if (evbuffer_get_length(bufferevent_get_input(s->bev)) > 0)
 		store_read_hold(s->srv->store);

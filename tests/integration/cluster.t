@@ -264,12 +264,13 @@ like($d[2]->client->cmd("GROUP $G"), qr/^211 (\d+) 1 \1 \Q$G\E$/, 'the killed fr
 	my $ok = Confab->new(share => $d[0], sources => $src, start => 0);
 	($rc, $out) = $ok->confab_cmd('check');
 	is($rc, 0, 'check passes on the shared database') or diag($out);
+	my ($was) = $out =~ /schema version (\d+)/;
 	like($out, qr/store: PostgreSQL .*schema version 7/, '... naming the engine and schema');
 	$db->("UPDATE schema_version SET version = 99");
 	($rc, $out) = $ok->confab_cmd('check');
 	isnt($rc, 0, 'check fails on a schema newer than this confab');
 	like($out, qr/schema version 99 is newer than this confab/, '... and says so');
-	$db->("UPDATE schema_version SET version = 6");
+	$db->("UPDATE schema_version SET version = $was");
 }
 
 # 6. confab store copy: a SQLite store moved to PostgreSQL answers the same, numbers
@@ -454,6 +455,17 @@ sub slow_proxy {	# -> (port, pid): 127.0.0.1:port forwards to $to with the delay
 		    unless $c =~ /^(AUTHINFO USER|HDR Subject|XPAT)/;
 		ok($date =~ /^111 / && $dt < $delay, sprintf('%s: DATE meanwhile in %.3f s', $c, $dt));
 	}
+	# Pipelined readers: here no snapshot of the loop's own store is held for them.
+	$a->cmd("GROUP $G");
+	$a->send("STAT 3\r\nHEAD 4\r\nSTAT 5\r\n");
+	my $t = time;
+	my $date = $b->cmd('DATE');
+	my $dt = time - $t;
+	my @st = ($a->line, $a->line);
+	$a->block;
+	push @st, $a->line;
+	is(scalar(grep { /^22[13] / } @st), 3, 'three pipelined readers answered') or diag("@st");
+	ok($date =~ /^111 / && $dt < $delay, sprintf('DATE meanwhile in %.3f s', $dt));
 	like($d[0]->client->cmd('STAT <far@cluster.test>'), qr/^223 /,
 	    'the post through the slow link is read on another front end');
 	$f->stop;
