@@ -383,8 +383,6 @@ int	store_mq_add(struct store *, long long sub_id, long long article_id, int kin
 int	store_mq_due(struct store *, time_t now, int limit, store_id_cb, void *);
 int	store_mq_get(struct store *, long long id, struct store_mq *);
 void	store_mq_clear(struct store_mq *);
-int	store_mq_state(struct store *, long long id, int state, int attempts_add,
-	    time_t next_try);
 /* Take a queued row for sending (state to `state`, next_try to `now`, the time it was
  * taken): 1 when it is not queued any more. */
 int	store_mq_claim(struct store *, long long id, int state, time_t now);

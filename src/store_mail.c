@@ -81,8 +81,6 @@ static const char *stmt_sql[S_MAX] = {
 	[S_SUB_COUNTS] = "SELECT g.name, s.state, count(s.id) FROM groups g"
 	    " LEFT JOIN subscribers s ON s.group_id = g.id GROUP BY g.name, s.state"
 	    " ORDER BY g.name",
-	[S_MQ_STATE] = "UPDATE mailq SET state = ?2, attempts = attempts + ?3, next_try = ?4"
-	    " WHERE id = ?1",
 	[S_MQ_CLAIM] = "UPDATE mailq SET state = ?2, next_try = ?3 WHERE id = ?1 AND state = 0",
 	[S_MQ_DEL] = "DELETE FROM mailq WHERE id = ?1",
 	[S_MQ_SENDING] = "SELECT id FROM mailq WHERE state = 1 AND next_try < ?1",
@@ -516,18 +514,6 @@ store_mq_clear(struct store_mq *q)
 	free(q->address);
 	free(q->group);
 	memset(q, 0, sizeof(*q));
-}
-
-int
-store_mq_state(struct store *s, long long id, int state, int attempts_add, time_t next_try)
-{
-	struct stmt	*st = prep(s, S_MQ_STATE);
-
-	bind_int(st, 1, id);
-	bind_int(st, 2, state);
-	bind_int(st, 3, attempts_add);
-	bind_int(st, 4, (long long)next_try);
-	return run(s, st, "mail queue state");
 }
 
 int
