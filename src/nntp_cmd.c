@@ -287,7 +287,11 @@ storejob_done(void *arg, int ok)
 	struct storejob	*j = arg;
 	struct session	*s = j->s;
 
-	if (s != NULL) {	/* NULL: the session went away meanwhile */
+	if (s != NULL && s->state == SS_CLOSING) {	/* ending meanwhile (idle) */
+		s->storejob = NULL;
+		if (s->streaming)
+			nntp_stream_stop(s);
+	} else if (s != NULL) {	/* NULL: the session went away meanwhile */
 		s->storejob = NULL;
 		s->state = SS_CMD;	/* reply() may wait again (POST) or end it */
 		if (ok)
