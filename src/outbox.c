@@ -445,26 +445,29 @@ obwork_new(struct outbox *ob, long long id, const struct creds *cr)
 }
 
 static void
+attempt(struct obwork *w)
+{
+	struct outbox	*ob = w->ob;
+
+	if (inflight(ob, w->id, 0)) {
+		obwork_free(w);		/* one is under way already */
+		return;
+	}
+	inflight(ob, w->id, 1);	/* from the reading to the answer recorded */
+	work_store(ob->workers, ob->pool, ob->store, attempt_run, attempt_done, w);
+}
+
+static void
 deliver(struct outbox *ob, long long id, const struct creds *cr)
 {
-	if (inflight(ob, id, 0) || ob->conf == NULL)
-		return;
-	inflight(ob, id, 1);	/* from the reading to the answer recorded */
-	work_store(ob->workers, ob->pool, ob->store, attempt_run, attempt_done,
-	    obwork_new(ob, id, cr));
+	if (ob->conf != NULL)
+		attempt(obwork_new(ob, id, cr));
 }
 
 static void
 deliver_cb(evutil_socket_t fd, short ev, void *arg)
 {
-	struct obwork	*w = arg;
-
-	if (inflight(w->ob, w->id, 0) || w->ob->conf == NULL) {
-		obwork_free(w);
-		return;
-	}
-	inflight(w->ob, w->id, 1);
-	work_store(w->ob->workers, w->ob->pool, w->ob->store, attempt_run, attempt_done, w);
+	attempt(arg);
 }
 
 static void
@@ -477,14 +480,8 @@ deliver_later(struct outbox *ob, long long id, const struct creds *cr)
 	event_base_once(ob->base, -1, EV_TIMEOUT, deliver_cb, obwork_new(ob, id, cr), &tv);
 }
 
-static int
-due_cb(long long id, void *arg)
-{
-	deliver(arg, id, NULL);
-	return 0;
-}
-
-/* The due entries, read on a worker with a pool of stores (outbox_set_async). */
+/* The due entries, read on a worker with a pool of stores (outbox_set_async), at once
+ * without. */
 struct scan {
 	struct outbox	*ob;
 	long long	*ids;
@@ -528,16 +525,12 @@ scan_cb(evutil_socket_t fd, short ev, void *arg)
 	struct outbox	*ob = arg;
 	struct scan	*sc;
 
-	if (ob->pool == NULL) {
-		store_outbox_due(ob->store, time(NULL), due_cb, ob);
-		return;
-	}
 	if (ob->scanning)
 		return;
 	ob->scanning = 1;
 	sc = xcalloc(1, sizeof(*sc));
 	sc->ob = ob;
-	work_store(ob->workers, ob->pool, NULL, scan_run, scan_done, sc);
+	work_store(ob->workers, ob->pool, ob->store, scan_run, scan_done, sc);
 }
 
 void
