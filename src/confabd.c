@@ -105,10 +105,13 @@ lmtp_data(const char *mail_from, const char **rcpts, int n, const char *msg, siz
 
 	for (i = 0; i < n; i++)
 		mail_receive(arg, mail_from, rcpts[i], msg, len, &replies[i]);
-	if (arg == &mailctx) {	/* here on the loop (else lmtp_work_done kicks) */
-		mailer_kick(mailer);
-		outbox_kick(srv.outbox);	/* replies to blogs go out now */
-	}
+}
+
+static void
+lmtp_delivered(void *arg)
+{
+	mailer_kick(mailer);
+	outbox_kick(srv.outbox);	/* replies to blogs go out now */
 }
 
 /* PostgreSQL: LMTP's checks and deliveries on a worker, with a pooled store and the
@@ -138,8 +141,6 @@ lmtp_work_done(void *arg, int ok)
 	w->done(w->job);	/* (not run: the replies it had, 451) */
 	conf_free(w->conf);
 	free(w);
-	mailer_kick(mailer);
-	outbox_kick(srv.outbox);	/* replies to blogs go out now */
 }
 
 static void
@@ -174,6 +175,7 @@ mail_setup(const struct conf *c)
 	lmtp_h.rcpt = lmtp_rcpt;
 	lmtp_h.data = lmtp_data;
 	lmtp_h.arg = &mailctx;
+	lmtp_h.delivered = lmtp_delivered;
 	/* Off the loop on PostgreSQL; at once on SQLite (a local file). */
 	lmtp_h.offload = srv.pool != NULL ? lmtp_offload : NULL;
 	lmtp_h.max_size = c->max_article_size * 4;	/* mail carries quotes and MIME */

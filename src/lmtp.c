@@ -453,6 +453,8 @@ pending_done(void *job)
 	struct lsess	*s = p->s;
 	int		 i, nok = 0;
 
+	if (p->data && p->err == DE_NONE && p->h->data != NULL && p->h->delivered != NULL)
+		p->h->delivered(p->h->arg);
 	if (s == NULL) {
 		pending_free(p);
 		return;
