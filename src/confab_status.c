@@ -465,6 +465,20 @@ outbox_drop(struct store *st, long long id, time_t now)
 	return rc;
 }
 
+/* "retry ID|all" or "drop ID": 0 with *id, 1 when it is not that (usage), 2 when the
+ * id is not one (said). */
+static int
+queue_id(const char *q, int argc, char **argv, long long *id)
+{
+	if (argc != 3 || (strcmp(argv[1], "retry") && strcmp(argv[1], "drop")))
+		return 1;
+	if ((*id = parse_id(argv[2], !strcmp(argv[1], "retry"))) < 0) {
+		fprintf(stderr, "confab: %s: '%s' is not an entry id\n", q, argv[2]);
+		return 2;
+	}
+	return 0;
+}
+
 static int
 queue_usage(const char *q)
 {
@@ -484,13 +498,8 @@ cmd_outbox(int argc, char **argv)
 	if (argc >= 2 && !strcmp(argv[1], "list") && (argc == 2 || (argc == 3 &&
 	    !strcmp(argv[2], "--all"))))
 		all = argc == 3;
-	else if (argc == 3 && (!strcmp(argv[1], "retry") || !strcmp(argv[1], "drop"))) {
-		if ((id = parse_id(argv[2], !strcmp(argv[1], "retry"))) < 0) {
-			fprintf(stderr, "confab: outbox: '%s' is not an entry id\n", argv[2]);
-			return 2;
-		}
-	} else
-		return queue_usage("outbox");
+	else if ((rc = queue_id("outbox", argc, argv, &id)) != 0)
+		return rc == 1 ? queue_usage("outbox") : 2;
 	load_conf();
 	st = open_store();
 	if (!strcmp(argv[1], "list")) {
@@ -548,13 +557,8 @@ cmd_mailq(int argc, char **argv)
 
 	if (argc == 2 && !strcmp(argv[1], "list"))
 		;
-	else if (argc == 3 && (!strcmp(argv[1], "retry") || !strcmp(argv[1], "drop"))) {
-		if ((id = parse_id(argv[2], !strcmp(argv[1], "retry"))) < 0) {
-			fprintf(stderr, "confab: mailq: '%s' is not an entry id\n", argv[2]);
-			return 2;
-		}
-	} else
-		return queue_usage("mailq");
+	else if ((rc = queue_id("mailq", argc, argv, &id)) != 0)
+		return rc == 1 ? queue_usage("mailq") : 2;
 	load_conf();
 	st = open_store();
 	if (!strcmp(argv[1], "list")) {
