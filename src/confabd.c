@@ -517,11 +517,44 @@ relink_step(evutil_socket_t fd, short ev, void *arg)
 	event_add(relink_io, &tv);	/* (a timeout: poll libpq again all the same) */
 }
 
+/* Change notices are read when they come, not asked for on every use of the kept
+ * overview; after a reconnection (a new socket) once at once: what was missed counts
+ * as every group. */
+static struct event	*notice_ev;
+static int		 notice_fd = -1;
+
+static void	notice_watch(void);
+
+static void
+notice_cb(evutil_socket_t fd, short ev, void *arg)
+{
+	ov_notices(srv.ov, srv.store);
+	notice_watch();		/* the connection may have gone (EOF) */
+}
+
+static void
+notice_watch(void)
+{
+	int	fd = store_socket(srv.store);
+
+	if (fd == notice_fd)
+		return;
+	if (notice_ev != NULL)
+		event_free(notice_ev);
+	notice_ev = NULL;
+	if ((notice_fd = fd) < 0)
+		return;
+	notice_ev = event_new(srv.base, fd, EV_READ | EV_PERSIST, notice_cb, NULL);
+	event_add(notice_ev, NULL);
+	ov_notices(srv.ov, srv.store);
+}
+
 static void
 relink_cb(evutil_socket_t fd, short ev, void *arg)
 {
 	if (relink_io == NULL)
 		relink_step(-1, 0, NULL);
+	notice_watch();
 }
 
 struct beat {
@@ -708,6 +741,7 @@ main(int argc, char *argv[])
 
 		relink_tick = event_new(srv.base, -1, EV_PERSIST, relink_cb, NULL);
 		event_add(relink_tick, &tv);
+		notice_watch();
 		ov_set_async(srv.ov, srv.workers, srv.pool);
 		outbox_set_async(srv.outbox, srv.workers, srv.pool);
 		poller_set_async(poller, srv.workers, srv.pool);
@@ -743,6 +777,8 @@ main(int argc, char *argv[])
 		event_free(relink_tick);
 	if (relink_io != NULL)
 		event_free(relink_io);
+	if (notice_ev != NULL)
+		event_free(notice_ev);
 	nntp_close_all(&srv);
 	if (srv.pool != NULL)
 		ov_set_async(srv.ov, NULL, NULL);	/* nothing more for the workers */

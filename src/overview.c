@@ -442,6 +442,13 @@ get_async(struct ovcache *c, struct ovgroup *g)
 }
 
 void
+ov_notices(struct ovcache *c, struct store *st)
+{
+	if (c != NULL)
+		store_changes(st, changed, c);
+}
+
+void
 ov_stale(struct ovcache *c, long long gid)
 {
 	if (c != NULL)
@@ -457,7 +464,8 @@ ov_get(struct ovcache *c, struct store *st, long long gid)
 
 	if (c == NULL || c->max == 0)
 		return NULL;
-	store_changes(st, changed, c);
+	if (c->pool == NULL)	/* (else ov_notices() on the socket's readiness) */
+		store_changes(st, changed, c);
 	for (i = 0; i < c->ntoobig; i++)
 		if (c->toobig[i] == gid)
 			return NULL;

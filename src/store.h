@@ -73,6 +73,8 @@ int		 store_changes(struct store *, store_id_cb, void *);
  * call; 0 connected (again, or all along; SQLite: always); -1 failed (logged): try
  * again later. Change notices missed meanwhile count as "any group" (gid 0). */
 int		 store_reconnect(struct store *, int *fd, int *writing);
+/* The socket change notices arrive on (PostgreSQL, connected), else -1. */
+int		 store_socket(const struct store *);
 
 /* Groups. */
 struct store_group {

@@ -223,6 +223,14 @@ setup_results(struct store *s, int wait)
 }
 
 int
+store_socket(const struct store *s)
+{
+	if (!s->pg || s->resetting || PQstatus(s->conn) != CONNECTION_OK)
+		return -1;
+	return PQsocket(s->conn);
+}
+
+int
 store_reconnect(struct store *s, int *fd, int *writing)
 {
 	if (!s->pg)
