@@ -380,20 +380,25 @@ groups_sync(struct store *st, const struct conf *c)
 	return store_commit(st);
 }
 
-/* At a reload: off the loop with a pool of stores. */
+/* A reload: the new configuration's groups are written first (off the loop with a
+ * pool of stores), then it takes over, so that once listeners answer, LIST shows the
+ * new groups; systemd's RELOADING=1 lasts until then. A SIGHUP meanwhile runs again
+ * after it. */
+struct reload {
+	struct conf	*conf;
+	SSL_CTX		*tls;
+};
+static int	reloading, reload_again, stopped;
+
+static void	reload(void);
+
 static void
 groups_run(struct store *st, void *arg)
 {
-	if (groups_sync(st, arg) == -1)
-		log_err("reload: could not update groups");
-}
+	struct reload	*r = arg;
 
-static void
-groups_done(void *arg, int ok)
-{
-	if (!ok)
+	if (groups_sync(st, r->conf) == -1)
 		log_err("reload: could not update groups");
-	conf_free(arg);
 }
 
 static void
@@ -408,46 +413,81 @@ status(void)
 }
 
 static void
-reload(void)
+reload_done(void *arg, int ok)
 {
-	char		 err[512];
-	struct conf	*c;
-	SSL_CTX		*tls = NULL;
+	struct reload	*r = arg;
+	struct conf	*c = r->conf;
 
-	sysd_notify("RELOADING=1");
-	log_info("reloading %s", srv.conf->path);
-	if ((c = conf_load(srv.conf->path, err, sizeof(err))) == NULL) {
-		log_err("reload: %s; keeping the old configuration", err);
-		goto done;
-	}
-	if (c->tls_cert != NULL && (tls = tls_server_ctx(c->tls_cert, c->tls_key, err,
-	    sizeof(err))) == NULL) {
-		log_err("reload: %s; keeping the old configuration", err);
+	reloading = 0;
+	if (stopped || srv.draining) {
 		conf_free(c);
-		goto done;
+		if (r->tls)
+			SSL_CTX_free(r->tls);
+		free(r);
+		return;
 	}
-	if (c->store_backend != srv.conf->store_backend ||
-	    strcmp(conf_store_where(c), conf_store_where(srv.conf)) != 0)
-		log_warn("reload: [store] changes need a restart; still using %s",
-		    srv.conf->store_backend ? "the same PostgreSQL database" :
-		    srv.conf->store_path);
+	if (!ok)
+		log_err("reload: could not update groups");
 	conf_free(srv.conf);
 	srv.conf = c;
 	log_set_level(c->log_level);
 	ov_set_max(srv.ov, c->overview_cache);
 	if (srv.tls)
 		SSL_CTX_free(srv.tls);	/* live sessions keep their own reference */
-	srv.tls = tls;
+	srv.tls = r->tls;
+	free(r);
 	if (listeners_sync(c) == -1)
 		log_err("reload: some listeners could not be opened");
 	if (httpd_set_conf(httpd, c) == -1)
 		log_err("reload: the HTTP listener could not be opened");
-	work_store(srv.workers, srv.pool, srv.store, groups_run, groups_done, conf_hold(c));
 	poller_set_conf(poller, c, 1);
 	outbox_set_conf(srv.outbox, c, poller);
 	mail_setup(c);
 	log_info("reloaded");
-done:
+	sysd_notify("READY=1");
+	status();
+	if (reload_again) {
+		reload_again = 0;
+		reload();
+	}
+}
+
+static void
+reload(void)
+{
+	char		 err[512];
+	struct conf	*c;
+	struct reload	*r;
+	SSL_CTX		*tls = NULL;
+
+	if (reloading) {
+		reload_again = 1;
+		return;
+	}
+	sysd_notify("RELOADING=1");
+	log_info("reloading %s", srv.conf->path);
+	if ((c = conf_load(srv.conf->path, err, sizeof(err))) == NULL) {
+		log_err("reload: %s; keeping the old configuration", err);
+		goto fail;
+	}
+	if (c->tls_cert != NULL && (tls = tls_server_ctx(c->tls_cert, c->tls_key, err,
+	    sizeof(err))) == NULL) {
+		log_err("reload: %s; keeping the old configuration", err);
+		conf_free(c);
+		goto fail;
+	}
+	if (c->store_backend != srv.conf->store_backend ||
+	    strcmp(conf_store_where(c), conf_store_where(srv.conf)) != 0)
+		log_warn("reload: [store] changes need a restart; still using %s",
+		    srv.conf->store_backend ? "the same PostgreSQL database" :
+		    srv.conf->store_path);
+	r = xcalloc(1, sizeof(*r));
+	r->conf = c;
+	r->tls = tls;
+	reloading = 1;
+	work_store(srv.workers, srv.pool, srv.store, groups_run, reload_done, r);
+	return;
+fail:
 	sysd_notify("READY=1");
 	status();
 }
@@ -772,6 +812,7 @@ main(int argc, char *argv[])
 	event_base_dispatch(srv.base);
 
 	log_info("stopped");
+	stopped = 1;
 	event_free(beat_ev);
 	if (relink_tick != NULL)
 		event_free(relink_tick);
