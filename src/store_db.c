@@ -443,7 +443,7 @@ migrate_step(struct store *s, int *v)
 static int
 migrate(struct store *s, char *err, size_t errlen)
 {
-	int	 v, last = s->pg ? PG_LAST : NMIGRATIONS;
+	int	 v, from, last = s->pg ? PG_LAST : NMIGRATIONS;
 
 	/* Several front ends may start at once: one migrates, the others then see it. */
 	if (exec(s, s->pg ? "BEGIN; " PG_WRITE_LOCK : "BEGIN IMMEDIATE") == -1)
@@ -456,11 +456,14 @@ migrate(struct store *s, char *err, size_t errlen)
 		    v, last);
 		return -1;
 	}
+	from = v;
 	while (v < last)
 		if (migrate_step(s, &v) == -1)
 			goto fail;
 	if (exec(s, "COMMIT") == -1)
 		goto fail;
+	if (from > 0 && from < last)
+		log_info("store: schema migrated from version %d to %d", from, last);
 	return 0;
 fail:
 	snprintf(err, errlen, "store migration failed: %s", s->pg ? s->err :
