@@ -152,6 +152,10 @@ static const char *pg_sql[S_MAX] = {
 	    " FROM numbers n JOIN groups g ON g.id = n.group_id WHERE n.article_id = a.id)"
 	    " FROM articles a WHERE (a.arrived, a.id) > (?1, ?2) AND a.live = 1"
 	    " ORDER BY a.arrived, a.id LIMIT ?3",
+	[S_LEASE] = "INSERT INTO leases (name, owner, until)"
+	    " VALUES (?1, ?2, " PG_NOW " + (?3::bigint - ?4::bigint))"
+	    " ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, until = excluded.until"
+	    " WHERE leases.owner = excluded.owner OR leases.until < " PG_NOW " RETURNING 1",
 };
 
 

@@ -111,6 +111,12 @@ int		 dberr(struct store *, const char *what);
 /* A group's articles changed (PostgreSQL: other front ends are told at commit). */
 void		 group_changed(struct store *, long long gid);
 
+/* The database's clock, in seconds, for what front ends on several hosts compare: who
+ * holds a lease, whether an outbox entry's attempt may still be on its way. Times the
+ * caller passes become offsets from its own `now` there, so a host whose clock is off
+ * cannot take a lease early or send a reply twice. */
+#define PG_NOW	"extract(epoch FROM clock_timestamp())::bigint"
+
 /* Each file keeps the SQL of its statements (stmt_sql, and pg_sql where PostgreSQL's
  * differs); the handle caches them all. */
 #define prep(s, id)	prep_sql(s, id, stmt_sql[id], pg_sql[id])

@@ -101,6 +101,15 @@ static const char *pg_sql[S_MAX] = {
 	    " state = greatest(subscribers.state, ?5), bounces = 0",
 	[S_SUB_FIND] = SUB_COLS " WHERE s.group_id = ?1 AND s.thread = ?2"
 	    " AND lower(s.address) = lower(?3)",
+	/* Whether an attempt may still be on its way, by the database's clock. */
+	[S_OB_ATTEMPT] = "UPDATE outbox SET attempts = attempts + 1, trying = 1,"
+	    " next_try = " PG_NOW " + (?2::bigint - ?3::bigint)"
+	    " WHERE id = ?1 AND state = 0 AND next_try <= ?3"
+	    " AND (trying = 0 OR next_try <= " PG_NOW ")",
+	[S_OB_DUE_NOW] = "UPDATE outbox SET next_try = ?2, state = 0 WHERE (id = ?1 OR ?1 = 0)"
+	    " AND state <> 1 AND (trying = 0 OR next_try <= " PG_NOW ")",
+	[S_OB_DROP] = "DELETE FROM outbox WHERE id = ?1 AND state <> 1"
+	    " AND (trying = 0 OR next_try <= " PG_NOW ")",
 };
 
 /* Conditional GET validators. */
