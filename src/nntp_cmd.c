@@ -815,14 +815,18 @@ cmd_list(struct session *s, int argc, char **argv)
 		}
 		list_groups(s, kw != NULL ? kw : "ACTIVE", argc > 2 ? argv[2] : NULL, 0,
 		    "215 list follows");
-} else if (!strcmp(kw, "OVERVIEW.FMT")) {
+	} else if (!strcmp(kw, "OVERVIEW.FMT")) {
 		if (argc > 2) {
 			nntp_reply(s, "501 no argument allowed");
 			return;
 		}
+		/* The metadata in RFC 3977 8.4.2's form "for compatibility with existing
+		 * implementations", as INN lists them: slrn takes no other, and without it
+		 * reads every article's head instead of using XOVER. */
 		nntp_reply(s, "215 order of fields in overview database");
 		for (i = 0; nntp_overview_fmt[i] != NULL; i++)
-			nntp_reply(s, "%s", nntp_overview_fmt[i]);
+			nntp_reply(s, "%s", !strcmp(nntp_overview_fmt[i], ":bytes") ? "Bytes:" :
+			    !strcmp(nntp_overview_fmt[i], ":lines") ? "Lines:" : nntp_overview_fmt[i]);
 		nntp_write(s, ".\r\n", 3);
 	} else if (!strcmp(kw, "HEADERS")) {
 		if (argc > 2 && strcasecmp(argv[2], "MSGID") && strcasecmp(argv[2], "RANGE")) {

@@ -95,6 +95,7 @@ EOR
 
 	my $cmd = "env HOME=$home LANG=C.UTF-8 LC_ALL=C.UTF-8 NNTPSERVER=127.0.0.1 " .
 	    "slrn --nntp -h 127.0.0.1 -p $port -f $home/.jnewsrc -i $home/.slrnrc " .
+	    "--debug $home/slrn.debug " .
 	    "2>$home/slrn.err; echo SLRN-EXITED \$?; sleep 30";
 	is(system(@tmux, '-f', '/dev/null', 'new-session', '-d', '-x', '160', '-y', '50', $cmd), 0,
 	    'tmux session started');
@@ -127,6 +128,12 @@ EOR
 	$keys->('Space');
 	ok($wait_for->(qr/^\S*\s+29\|/m) && $screen =~ /Group: \Q$GROUP\E/,
 	    'slrn enters the group and shows the headers') or $dump->();
+	# ... from one XOVER: slrn falls back to a HEAD per article when it does not like
+	# LIST OVERVIEW.FMT (its traffic, from --debug).
+	my $traffic = '';
+	if (open(my $f, '<', "$home/slrn.debug")) { local $/; $traffic = <$f> }
+	like($traffic, qr/^>XOVER 1-29\s*$/m, 'slrn reads the headers with XOVER');
+	unlike($traffic, qr/^>HEAD /m, '... not a HEAD per article');
 
 	# Parse "  NNN|           Author|<tree>subject" lines into number => {depth, author}
 	my $parse = sub {

@@ -449,8 +449,9 @@ EOA
 	($st, $l) = $m->mcmd('LIST NEWSGROUPS *.ecatworld');
 	is(scalar(@$l), 1, 'LIST NEWSGROUPS wildmat');
 	($st, $l) = $m->mcmd('LIST OVERVIEW.FMT');
-	is_deeply($l, ['Subject:', 'From:', 'Date:', 'Message-ID:', 'References:', ':bytes',
-	    ':lines', 'Xref:full'], 'LIST OVERVIEW.FMT: 7 fields then Xref:full');
+	is_deeply($l, ['Subject:', 'From:', 'Date:', 'Message-ID:', 'References:', 'Bytes:',
+	    'Lines:', 'Xref:full'], 'LIST OVERVIEW.FMT: 7 fields (the metadata in the '
+	    . 'compatibility form of RFC 3977 8.4.2) then Xref:full');
 	($st, $l) = $m->mcmd('LIST HEADERS');
 	like($st, qr/^215 /, 'LIST HEADERS 215');
 	ok(grep($_ eq ':', @$l) && grep($_ eq ':bytes', @$l) && grep($_ eq ':lines', @$l),
