@@ -3,8 +3,16 @@ package MTA;
 use strict;
 use warnings;
 use File::Temp qw(tempdir);
+use Scalar::Util qw(weaken);
 use Time::HiRes qw(sleep time);
 use Confab qw(free_port);
+
+# Instances still up when the test ends are stopped by this END block, which runs
+# before File::Temp's removes their directories (END blocks run last defined, first):
+# DESTROY in global destruction comes after that, finds no directory and so no
+# instance to stop, and Postfix was left running.
+my @live;
+END { local $?; $_->down for grep { defined } @live }
 
 sub available { !$> && -x '/usr/sbin/postfix' && -x '/usr/bin/swaks' }
 
@@ -18,6 +26,9 @@ sub new {
 	my $out = `@{[ Confab::srcdir() ]}/tests/mta/mta-up.sh $self->{dir} $self->{smtp} $self->{lmtp} $self->{list} $self->{subs} 2>&1`;
 	die "mta-up.sh failed:\n$out" if $?;
 	$self->{up} = 1;
+	$self->{owner} = $$;
+	push @live, $self;
+	weaken($live[-1]);
 	return $self;
 }
 
@@ -58,7 +69,7 @@ sub wait_mail {
 
 sub down {
 	my $self = shift;
-	return unless $self->{up};
+	return unless $self->{up} && $self->{owner} == $$;	# not a forked child's
 	system(Confab::srcdir() . '/tests/mta/mta-down.sh', $self->{dir});
 	$self->{up} = 0;
 }

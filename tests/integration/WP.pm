@@ -5,7 +5,12 @@ use warnings;
 use File::Temp qw(tempdir);
 use JSON::PP;
 use POSIX ();
+use Scalar::Util qw(weaken);
 use Confab qw(free_port);
+
+# Stopped at END, before File::Temp removes their directories (see MTA.pm).
+my @live;
+END { local $?; $_->down for grep { defined } @live }
 
 sub available {
 	return 0 if $>;
@@ -17,13 +22,15 @@ sub new {
 	my ($class) = @_;
 	my $dir = tempdir('wp-XXXXXX', DIR => '/tmp', CLEANUP => !$ENV{KEEP});
 	my $port = free_port();
-	my $self = bless { dir => $dir, port => $port, up => 1 }, $class;
+	my $self = bless { dir => $dir, port => $port, up => 1, owner => $$ }, $class;
 	my $sh = Confab::srcdir() . '/tests/wp';
 	my $out = `$sh/wp-up.sh $dir $port 2>&1`;
 	die "wp-up.sh failed:\n$out" if $?;
 	open(my $f, '<', "$dir/wp.env") or die;
 	while (<$f>) { $self->{env}{$1} = $2 if /^([A-Z_]+)='(.*)'$/ }
 	close $f;
+	push @live, $self;
+	weaken($live[-1]);
 	return $self;
 }
 
@@ -101,7 +108,7 @@ sub start_web {
 
 sub down {
 	my $self = shift;
-	return unless $self->{up};
+	return unless $self->{up} && $self->{owner} == $$;	# not a forked child's
 	$self->resume;
 	system(Confab::srcdir() . "/tests/wp/wp-down.sh", $self->{dir});
 	$self->{up} = 0;
