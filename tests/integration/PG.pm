@@ -5,10 +5,12 @@ package PG;
 use strict;
 use warnings;
 use File::Temp qw(tempdir);
+use Scalar::Util qw(weaken);
 use Confab qw(free_port run_cmd);
 
 my $BIN = (sort glob('/usr/lib/postgresql/*/bin'))[-1] // '';
 our $PASSWORD = 'confab-test-pw';
+my @live;	# every server started here, stopped at END
 
 sub available { -x "$BIN/initdb" && -x "$BIN/pg_ctl" && ($> || getpwnam('postgres')) }
 
@@ -27,6 +29,8 @@ sub new {
 		chown $uid, $gid, $dir;
 	}
 	my $self = bless { dir => $dir, port => free_port(), n => 0, owner => $$ }, $class;
+	push @live, $self;
+	weaken($live[-1]);
 	my $out;
 	run_cmd(\$out, _as("$BIN/initdb", '-D', "$dir/data", '-U', 'postgres', '-E', 'UTF8',
 	    '--locale=C.UTF-8', '-A', 'trust')) == 0 or die "initdb failed:\n$out";
@@ -94,8 +98,9 @@ sub conninfo {
 	    . ($o{password} // $PASSWORD);
 }
 
-# Only the process that started it stops it (not a forked child on its way out).
+# Only the process that started it stops it (not a forked child on its way out). At
+# END, before File::Temp removes the directories (see MTA.pm), not in DESTROY after it.
 sub DESTROY { local $?; $_[0]->stop('immediate') if $_[0]{owner} == $$ }
-END { $shared->stop('immediate') if $shared && $shared->{owner} == $$ }
+END { local $?; $_->{owner} == $$ && $_->stop('immediate') for grep { defined } @live }
 
 1;
