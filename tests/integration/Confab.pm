@@ -37,6 +37,18 @@ sub run_cmd {
 	return $? & 127 ? 128 + ($? & 127) : $? >> 8;	# killed by a signal: 128 + its number
 }
 
+# The default source: the fixture blog, local and open for posting.
+sub demo_source {
+	return <<"EOS";
+[source ecatworld]
+type = local
+group = blogs.ecatworld
+domain = e-catworld.example
+description = E-Cat World
+posting = open
+EOS
+}
+
 # The store the tests run on: sqlite (default) or postgresql (CONFAB_TEST_STORE).
 sub test_backend { $ENV{CONFAB_TEST_STORE} // 'sqlite' }
 
@@ -64,14 +76,7 @@ sub new {
 			$self->{store} = "path = $dir/confab.db\n";
 		}
 	}
-	my $src = $o{sources} // <<"EOS";
-[source ecatworld]
-type = local
-group = blogs.ecatworld
-domain = e-catworld.example
-description = E-Cat World
-posting = open
-EOS
+	my $src = $o{sources} // demo_source();
 	my $server = $o{server} // '';
 	$self->{conf} = "$dir/confabd.conf";
 	open(my $f, '>', $self->{conf}) or die;

@@ -47,13 +47,7 @@ if (!$fpid) {
 }
 END { kill 'KILL', $fpid if $fpid }
 
-my $src = <<"EOS";
-[source ecatworld]
-type = local
-group = blogs.ecatworld
-domain = e-catworld.example
-description = E-Cat World
-posting = open
+my $src = Confab::demo_source() . <<"EOS";
 
 [source feed]
 type = atom

@@ -15,13 +15,7 @@ use PG;
 
 my $data = Confab::srcdir() . '/tests/data';
 my $V = 7;	# STORE_SCHEMA_VERSION
-my $sources = <<'EOS';
-[source ecatworld]
-type = local
-group = blogs.ecatworld
-domain = e-catworld.example
-description = E-Cat World
-posting = open
+my $sources = Confab::demo_source() . <<'EOS';
 
 [source wp]
 type = wordpress
