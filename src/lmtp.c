@@ -453,8 +453,10 @@ pending_done(void *job)
 	struct lsess	*s = p->s;
 	int		 i, nok = 0;
 
-	if (p->data && p->err == DE_NONE && p->h->data != NULL && p->h->delivered != NULL)
-		p->h->delivered(p->h->arg);
+	for (i = 0; p->data && i < p->nrcpts; i++)
+		nok += p->r[i].code >= 200 && p->r[i].code < 300;
+	if (nok > 0 && p->h->delivered != NULL)
+		p->h->delivered(p->h->arg);	/* even when the session has gone */
 	if (s == NULL) {
 		pending_free(p);
 		return;
@@ -472,10 +474,8 @@ pending_done(void *job)
 			p->addr = NULL;
 		}
 	} else {
-		for (i = 0; i < p->nrcpts; i++) {
+		for (i = 0; i < p->nrcpts; i++)
 			reply_handler(s, &p->r[i]);
-			nok += p->r[i].code >= 200 && p->r[i].code < 300;
-		}
 		llog(s, LOG_LVL_INFO, "from=<%s> size=%zu rcpts=%d delivered=%d%s", p->from,
 		    p->msg.len, p->nrcpts, nok, p->err == DE_SIZE ? " (too big)" :
 		    p->err == DE_LONG ? " (line too long)" : "");

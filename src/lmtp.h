@@ -34,7 +34,8 @@ struct lmtp_handler {
 	void	(*data)(const char *mail_from, const char **rcpts, int nrcpts,
 		    const char *msg, size_t len, struct lmtp_reply *replies, void *arg);
 	void	*arg;
-	/* Optional: after data, here on the loop (what it did may be followed up now). */
+	/* Optional: on the loop after data delivered to at least one recipient (what it
+	 * stored may be followed up now). */
 	void	(*delivered)(void *arg);
 	/* Optional: run(job, ctx) where the loop does not wait for it (a worker thread),
 	 * then done(job) on the loop. rcpt and data are then called in run, with ctx as
