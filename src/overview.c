@@ -464,8 +464,6 @@ ov_get(struct ovcache *c, struct store *st, long long gid)
 
 	if (c == NULL || c->max == 0)
 		return NULL;
-	if (c->pool == NULL)	/* (else ov_notices() on the socket's readiness) */
-		store_changes(st, changed, c);
 	for (i = 0; i < c->ntoobig; i++)
 		if (c->toobig[i] == gid)
 			return NULL;

@@ -43,8 +43,8 @@ void		 ov_set_async(struct ovcache *, struct workers *, struct store_pool *);
  * large, cache off, store error) or not read whole yet (a big group is read a step of
  * OV_STEP lines per call): the caller reads the store. Valid until the next ov_get(). */
 const struct ovgroup *ov_get(struct ovcache *, struct store *, long long gid);
-/* Take the store's change notices (with ov_set_async: the loop's store's socket is
- * readable; else ov_get() asks each time). */
+/* Take the store's change notices (PostgreSQL: call it when the store's socket is
+ * readable, store_socket(); SQLite has none). */
 void		 ov_notices(struct ovcache *, struct store *);
 /* gid's lines (0: every group's) are to be checked against the store on next use. */
 void		 ov_stale(struct ovcache *, long long gid);
