@@ -388,7 +388,7 @@ struct reload {
 	struct conf	*conf;
 	SSL_CTX		*tls;
 };
-static int	reloading, reload_again, stopped;
+static int	reloading, reload_again;
 
 static void	reload(void);
 
@@ -419,7 +419,7 @@ reload_done(void *arg, int ok)
 	struct conf	*c = r->conf;
 
 	reloading = 0;
-	if (stopped || srv.draining) {
+	if (srv.draining) {	/* stopping (the loop ends only so) */
 		conf_free(c);
 		if (r->tls)
 			SSL_CTX_free(r->tls);
@@ -812,7 +812,6 @@ main(int argc, char *argv[])
 	event_base_dispatch(srv.base);
 
 	log_info("stopped");
-	stopped = 1;
 	event_free(beat_ev);
 	if (relink_tick != NULL)
 		event_free(relink_tick);
